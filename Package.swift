@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+// Tickwire: an authoritative multiplayer game state server. No third-party packages, by design.
+import PackageDescription
+
+let package = Package(
+    name: "Tickwire",
+    products: [
+        .executable(name: "tickwire", targets: ["tickwire"]),
+        .library(name: "WebSocket", targets: ["WebSocket"]),
+        .library(name: "Reactor", targets: ["Reactor"]),
+    ],
+    targets: [
+        // epoll, timerfd, eventfd and signalfd, which Glibc does not expose: a header-only module of this package.
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        // RFC 6455 as pure state machines over bytes; no sockets.
+        .target(name: "WebSocket", path: "Sources/WebSocket"),
+        // epoll event loops, connections, write queues, timers, and WebSocket channels over them.
+        .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor"),
+        // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
+        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Sources/Server"),
+        .executableTarget(name: "tickwire", dependencies: ["Server"], path: "Sources/tickwire"),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket"], path: "Tests/ServerTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

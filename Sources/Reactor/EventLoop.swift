@@ -1,0 +1,305 @@
+import CEpoll
+import Glibc
+import Synchronization
+
+/// Something registered with an event loop for a file descriptor.
+public protocol EventLoopHandler: AnyObject {
+    /// Called on the loop thread with the epoll event mask (`EPOLLIN`, `EPOLLOUT`, `EPOLLHUP`, …).
+    func handleEvents(_ events: UInt32)
+    /// Called on the loop thread every `sweepIntervalNs`, for timeouts that need no timer of their own.
+    func sweep(nowNs: UInt64)
+}
+
+extension EventLoopHandler {
+    public func sweep(nowNs: UInt64) {}
+}
+
+/// Identifies a scheduled timer, for `cancelTimer`.
+public struct TimerID: Hashable, Sendable {
+    let rawValue: UInt64
+}
+
+/// One epoll event loop on its own thread. A connection, a timer or a room belongs to exactly one loop, and all
+/// of its state is touched only on that loop's thread (`assertInLoop()`): nothing on the hot path takes a lock.
+/// Other threads talk to a loop only through `execute`.
+public final class EventLoop: @unchecked Sendable {
+    /// Default size of the loop's one read buffer, shared by all its connections.
+    public static let readBufferBytesDefault = 256 * 1024
+    /// Default period of the housekeeping sweep that drives handshake, idle and close timeouts.
+    public static let sweepIntervalNsDefault: UInt64 = 250_000_000
+    /// epoll events fetched per wait.
+    static let eventsPerWaitMax: Int32 = 512
+
+    /// This loop's position in its group.
+    public let index: Int
+    /// The loop's read buffer: valid only during a read callback on this loop.
+    public let readBuffer: UnsafeMutableRawBufferPointer
+    /// A scratch buffer for framing outgoing messages on this loop (used synchronously, never kept).
+    public let scratchBuffer: UnsafeMutableRawBufferPointer
+    /// Monotonic time at the start of the current loop iteration.
+    public private(set) var nowNs: UInt64 = monotonicNowNs()
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let timerFD: Int32
+    private let sweepIntervalNs: UInt64
+
+    private struct Registration {
+        var generation: UInt32 = 0
+        var handler: EventLoopHandler?
+    }
+    private var registrations: [Registration] = []
+    private var registeredCount = 0
+    private var generationCounter: UInt32 = 0
+
+    private var timerHeap = TimerHeap()
+    private var timerCallbacks: [UInt64: (UInt64) -> Void] = [:]
+    private var nextTimerID: UInt64 = 1
+    private var armedDeadlineNs: UInt64 = 0
+
+    private let pendingTasks = Mutex<[@Sendable () -> Void]>([])
+    private let thread = LoopThread()
+    private var loopThread: pthread_t?
+    private var isRunning = false
+    private var stopHooks: [() -> Void] = []
+
+    private let eventScratch: UnsafeMutableRawPointer
+    private let eventData: UnsafeMutablePointer<UInt64>
+    private let eventMasks: UnsafeMutablePointer<UInt32>
+
+    /// Creates a loop (not yet running).
+    public init(index: Int = 0, readBufferBytes: Int = readBufferBytesDefault,
+                sweepIntervalNs: UInt64 = sweepIntervalNsDefault) throws(SystemError) {
+        self.index = index
+        self.sweepIntervalNs = sweepIntervalNs
+        epollFD = tw_epoll_create()
+        guard epollFD >= 0 else { throw SystemError("epoll_create1", errno: tw_errno()) }
+        wakeFD = tw_eventfd()
+        timerFD = tw_timerfd()
+        guard wakeFD >= 0, timerFD >= 0 else { throw SystemError("eventfd/timerfd", errno: tw_errno()) }
+        readBuffer = .allocate(byteCount: readBufferBytes, alignment: 16)
+        scratchBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        eventScratch = .allocate(byteCount: tw_epoll_event_size() * Int(Self.eventsPerWaitMax), alignment: 16)
+        eventData = .allocate(capacity: Int(Self.eventsPerWaitMax))
+        eventMasks = .allocate(capacity: Int(Self.eventsPerWaitMax))
+        _ = tw_epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, TW_EPOLLIN, UInt64(UInt32(bitPattern: wakeFD)))
+        _ = tw_epoll_ctl(epollFD, EPOLL_CTL_ADD, timerFD, TW_EPOLLIN, UInt64(UInt32(bitPattern: timerFD)))
+    }
+
+    deinit {
+        close(epollFD)
+        close(wakeFD)
+        close(timerFD)
+        readBuffer.deallocate()
+        scratchBuffer.deallocate()
+        eventScratch.deallocate()
+        eventData.deallocate()
+        eventMasks.deallocate()
+    }
+
+    /// Traps in debug builds when called off this loop's thread.
+    @inline(__always)
+    public func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? true, "called off its event loop", file: file, line: line)
+    }
+
+    /// True when called on this loop's thread.
+    public var isInLoop: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+
+    /// Number of file descriptors registered by handlers.
+    public var registeredHandlerCount: Int { registeredCount }
+
+    // MARK: Registration
+
+    /// Registers `fd` for `events`; the loop holds `handler` strongly until `deregister`.
+    public func register(fd: Int32, events: UInt32, handler: EventLoopHandler) throws(SystemError) {
+        assertInLoop()
+        let slot = Int(fd)
+        if slot >= registrations.count {
+            registrations.append(contentsOf: repeatElement(Registration(), count: max(slot + 1 - registrations.count, registrations.count)))
+        }
+        generationCounter &+= 1
+        registrations[slot] = Registration(generation: generationCounter, handler: handler)
+        guard tw_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, events, epollData(fd: fd, generation: generationCounter)) == 0 else {
+            registrations[slot] = Registration()
+            throw SystemError("epoll_ctl(ADD)", errno: tw_errno())
+        }
+        registeredCount += 1
+    }
+
+    /// Changes the events `fd` is watched for.
+    public func modify(fd: Int32, events: UInt32) {
+        assertInLoop()
+        let generation = registrations[Int(fd)].generation
+        _ = tw_epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, events, epollData(fd: fd, generation: generation))
+    }
+
+    /// Stops watching `fd` and releases its handler (the fd is not closed). Events already fetched for it are dropped.
+    public func deregister(fd: Int32) {
+        assertInLoop()
+        let slot = Int(fd)
+        guard slot < registrations.count, registrations[slot].handler != nil else { return }
+        _ = tw_epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, 0, 0)
+        registrations[slot] = Registration()
+        registeredCount -= 1
+    }
+
+    private func epollData(fd: Int32, generation: UInt32) -> UInt64 {
+        UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))
+    }
+
+    // MARK: Cross-thread tasks
+
+    /// Runs `task` on this loop's thread, soon. Safe from any thread; tasks run in the order they were posted.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        let wasEmpty = pendingTasks.withLock { tasks in
+            tasks.append(task)
+            return tasks.count == 1
+        }
+        if wasEmpty {
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeFD, &one, 8)
+        }
+    }
+
+    private func runPendingTasks() {
+        var counter: UInt64 = 0
+        _ = Glibc.read(wakeFD, &counter, 8)
+        let tasks = pendingTasks.withLock { tasks in
+            let taken = tasks
+            tasks.removeAll()
+            return taken
+        }
+        for task in tasks { task() }
+    }
+
+    // MARK: Timers
+
+    /// Calls `callback(deadlineNs)` on this loop at the absolute monotonic `deadlineNs` (or as soon as possible after).
+    @discardableResult
+    public func scheduleTimer(atNs deadlineNs: UInt64, _ callback: @escaping (UInt64) -> Void) -> TimerID {
+        assertInLoop()
+        let id = nextTimerID
+        nextTimerID += 1
+        timerCallbacks[id] = callback
+        timerHeap.insert(.init(deadlineNs: deadlineNs, id: id))
+        rearmTimerIfNeeded()
+        return TimerID(rawValue: id)
+    }
+
+    /// Calls `callback(deadlineNs)` at `firstNs`, `firstNs + periodNs`, … on absolute deadlines, so periods do not
+    /// drift. A late loop runs missed deadlines back to back; `deadlineNs` lets the callback measure lateness.
+    @discardableResult
+    public func scheduleRepeating(firstNs: UInt64, periodNs: UInt64, _ callback: @escaping (UInt64) -> Void) -> TimerID {
+        precondition(periodNs > 0)
+        let id = nextTimerID
+        nextTimerID += 1
+        func fire(_ deadlineNs: UInt64) {
+            callback(deadlineNs)
+            guard timerCallbacks[id] != nil else { return }  // cancelled inside the callback
+            timerHeap.insert(.init(deadlineNs: deadlineNs + periodNs, id: id))
+        }
+        timerCallbacks[id] = fire
+        timerHeap.insert(.init(deadlineNs: firstNs, id: id))
+        rearmTimerIfNeeded()
+        return TimerID(rawValue: id)
+    }
+
+    /// Cancels a timer; harmless if it already fired.
+    public func cancelTimer(_ id: TimerID) {
+        assertInLoop()
+        timerCallbacks[id.rawValue] = nil
+    }
+
+    private func rearmTimerIfNeeded() {
+        while let earliest = timerHeap.earliest, timerCallbacks[earliest.id] == nil { _ = timerHeap.popEarliest() }
+        let wanted = timerHeap.earliest?.deadlineNs ?? 0
+        guard wanted != armedDeadlineNs else { return }
+        armedDeadlineNs = wanted
+        // A deadline already past still fires: timerfd treats it as expired at once. Zero disarms.
+        _ = tw_timerfd_arm_absolute(timerFD, wanted)
+    }
+
+    private func runDueTimers() {
+        var expirations: UInt64 = 0
+        _ = Glibc.read(timerFD, &expirations, 8)
+        armedDeadlineNs = 0
+        nowNs = monotonicNowNs()
+        while let earliest = timerHeap.earliest, earliest.deadlineNs <= nowNs {
+            _ = timerHeap.popEarliest()
+            guard let callback = timerCallbacks[earliest.id] else { continue }
+            callback(earliest.deadlineNs)
+        }
+        rearmTimerIfNeeded()
+    }
+
+    // MARK: Running
+
+    /// Runs `hook` on this loop when it stops (to close its connections cleanly).
+    public func onStop(_ hook: @escaping () -> Void) {
+        assertInLoop()
+        stopHooks.append(hook)
+    }
+
+    /// Starts the loop on a new thread.
+    public func start() throws(SystemError) {
+        try thread.start { [self] in run() }
+    }
+
+    /// Runs the loop on the calling thread until `stop()`.
+    public func run() {
+        loopThread = pthread_self()
+        isRunning = true
+        if sweepIntervalNs > 0 {
+            scheduleRepeating(firstNs: monotonicNowNs() + sweepIntervalNs, periodNs: sweepIntervalNs) { [unowned self] _ in
+                sweepHandlers()
+            }
+        }
+        while isRunning {
+            let count = tw_epoll_wait(epollFD, eventScratch.assumingMemoryBound(to: epoll_event.self), Self.eventsPerWaitMax,
+                                      eventData, eventMasks, -1)
+            if count < 0 {
+                if tw_errno() == EINTR { continue }
+                fatalError("epoll_wait: \(SystemError("epoll_wait", errno: tw_errno()))")
+            }
+            nowNs = monotonicNowNs()
+            for eventIndex in 0..<Int(count) {
+                dispatch(data: eventData[eventIndex], events: eventMasks[eventIndex])
+            }
+        }
+        for hook in stopHooks { hook() }
+        stopHooks.removeAll()
+        timerCallbacks.removeAll()
+        for slot in registrations.indices where registrations[slot].handler != nil {
+            deregister(fd: Int32(slot))
+        }
+    }
+
+    @inline(__always)
+    private func dispatch(data: UInt64, events: UInt32) {
+        let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: data))
+        if fd == wakeFD { return runPendingTasks() }
+        if fd == timerFD { return runDueTimers() }
+        let slot = Int(fd)
+        guard slot < registrations.count, registrations[slot].generation == UInt32(truncatingIfNeeded: data >> 32),
+              let handler = registrations[slot].handler else { return }
+        handler.handleEvents(events)
+    }
+
+    private func sweepHandlers() {
+        let now = nowNs
+        var slot = 0
+        while slot < registrations.count {
+            if let handler = registrations[slot].handler { handler.sweep(nowNs: now) }
+            slot += 1
+        }
+    }
+
+    /// Asks the loop to stop after its current iteration (runs stop hooks, then returns from `run`). Any thread.
+    public func stop() {
+        execute { [self] in isRunning = false }
+    }
+
+    /// Waits for the loop's thread to end (after `stop()`).
+    public func join() { thread.join() }
+}

@@ -1,0 +1,349 @@
+import CEpoll
+import Glibc
+
+/// Why a TCP connection ended.
+public enum TCPCloseReason: Equatable, Sendable {
+    /// We closed it (after our side of the protocol finished, or on a protocol violation).
+    case local
+    /// The peer closed its end.
+    case peerClosed
+    /// The peer did not take our bytes fast enough and the write queue passed its limit.
+    case writeQueueOverflow
+    /// A timeout of the protocol above (handshake, idle, close).
+    case timeout
+    /// A socket error (reset, refused, …).
+    case error(SystemError)
+    /// The event loop shut down.
+    case shutdown
+}
+
+/// The protocol layer on top of a TCP connection (the HTTP handshake, then a WebSocket channel).
+public protocol TCPConnectionDelegate: AnyObject {
+    /// A client connection finished connecting.
+    func connectionDidConnect(_ connection: TCPConnection)
+    /// Bytes arrived. They live in the loop's read buffer: use them now or copy them.
+    func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer)
+    /// Unsent bytes crossed the high watermark (false) or fell back to the low one (true).
+    func connectionDidChangeWritability(_ connection: TCPConnection, isWritable: Bool)
+    /// The connection is closed; called once. The delegate is released afterwards.
+    func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason)
+    /// Periodic check for the delegate's own timeouts.
+    func connectionSweep(_ connection: TCPConnection, nowNs: UInt64)
+}
+
+extension TCPConnectionDelegate {
+    public func connectionDidConnect(_ connection: TCPConnection) {}
+    public func connectionDidChangeWritability(_ connection: TCPConnection, isWritable: Bool) {}
+    public func connectionSweep(_ connection: TCPConnection, nowNs: UInt64) {}
+}
+
+/// A non-blocking TCP connection owned by one event loop: reads into the loop's shared buffer, writes directly
+/// to the socket and queues only what the kernel did not take (flushed with writev on EPOLLOUT), with
+/// high/low watermarks for backpressure and a hard limit for peers that stop reading.
+public final class TCPConnection: EventLoopHandler {
+    private enum State { case connecting, open, lingering, closed }
+
+    /// The socket.
+    public let fd: Int32
+    /// The loop the connection belongs to (changes only through `move(to:)`).
+    public private(set) var loop: EventLoop
+    /// The peer address as text, for logs.
+    public let peer: String
+    /// Limits and timeouts.
+    public let limits: ConnectionLimits
+    /// The protocol on top; released when the connection closes.
+    public var delegate: TCPConnectionDelegate?
+
+    /// Monotonic time of the last bytes received (or of the connect).
+    public private(set) var lastReadNs: UInt64
+    /// True while unsent bytes are under the high watermark (or have fallen back to the low one).
+    public private(set) var isWritable = true
+    /// Bytes total received and sent, for metrics.
+    public private(set) var bytesReceived = 0
+    public private(set) var bytesSent = 0
+
+    private var state: State
+    private var writeQueue = WriteQueue()
+    private var readingPaused = false
+    private var watchingWritable = false
+    private var shutdownWhenFlushed = false
+    private var lingerDeadlineNs: UInt64 = 0
+    private var connectDeadlineNs: UInt64 = 0
+
+    /// Bytes waiting for the kernel.
+    public var unsentBytes: Int { writeQueue.byteCount }
+    /// True until the connection closes.
+    public var isOpen: Bool { state == .open || state == .connecting }
+
+    init(fd: Int32, loop: EventLoop, peer: String, limits: ConnectionLimits, connecting: Bool) {
+        self.fd = fd
+        self.loop = loop
+        self.peer = peer
+        self.limits = limits
+        state = connecting ? .connecting : .open
+        lastReadNs = loop.nowNs
+        connectDeadlineNs = connecting ? loop.nowNs + limits.handshakeTimeoutNs : 0
+    }
+
+    /// Adopts an accepted socket on `loop` (call on that loop).
+    public static func adopt(fd: Int32, peer: String, on loop: EventLoop, limits: ConnectionLimits,
+                             delegate: TCPConnectionDelegate) throws(SystemError) -> TCPConnection {
+        let connection = TCPConnection(fd: fd, loop: loop, peer: peer, limits: limits, connecting: false)
+        connection.delegate = delegate
+        try loop.register(fd: fd, events: TW_EPOLLIN | TW_EPOLLRDHUP, handler: connection)
+        return connection
+    }
+
+    /// Starts a non-blocking connect to `host:port` (an IP literal) on `loop`; the delegate hears
+    /// `connectionDidConnect` or `connectionDidClose`.
+    public static func connect(host: String, port: UInt16, on loop: EventLoop, limits: ConnectionLimits,
+                               delegate: TCPConnectionDelegate) throws(SystemError) -> TCPConnection {
+        let fd = tw_connect_tcp(host, port)
+        guard fd >= 0 else { throw SystemError("connect", errno: -fd) }
+        let connection = TCPConnection(fd: fd, loop: loop, peer: "\(host):\(port)", limits: limits, connecting: true)
+        connection.delegate = delegate
+        do {
+            try loop.register(fd: fd, events: TW_EPOLLOUT | TW_EPOLLIN | TW_EPOLLRDHUP, handler: connection)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        connection.watchingWritable = true
+        return connection
+    }
+
+    // MARK: Events
+
+    public func handleEvents(_ events: UInt32) {
+        if state == .connecting {
+            finishConnecting(events)
+            return
+        }
+        if events & TW_EPOLLOUT != 0 { flushQueue() }
+        if events & (TW_EPOLLIN | TW_EPOLLHUP | TW_EPOLLERR | TW_EPOLLRDHUP) != 0, state == .open || state == .lingering {
+            readAvailable(events)
+        }
+    }
+
+    private func finishConnecting(_ events: UInt32) {
+        let error = tw_socket_error(fd)
+        guard error == 0, events & (TW_EPOLLERR | TW_EPOLLHUP) == 0 else {
+            close(reason: .error(SystemError("connect", errno: error == 0 ? ECONNREFUSED : error)))
+            return
+        }
+        state = .open
+        lastReadNs = loop.nowNs
+        updateInterest()
+        delegate?.connectionDidConnect(self)
+    }
+
+    private func readAvailable(_ events: UInt32) {
+        let buffer = loop.readBuffer
+        let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if count > 0 {
+            bytesReceived += count
+            lastReadNs = loop.nowNs
+            if state == .lingering { return }  // we are closing: discard until the peer's end
+            delegate?.connectionDidRead(self, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
+        } else if count == 0 {
+            close(reason: .peerClosed)
+        } else {
+            let error = tw_errno()
+            if error == EAGAIN || error == EINTR { return }
+            close(reason: .error(SystemError("read", errno: error)))
+        }
+    }
+
+    public func sweep(nowNs: UInt64) {
+        switch state {
+        case .connecting where nowNs >= connectDeadlineNs:
+            close(reason: .timeout)
+        case .lingering where nowNs >= lingerDeadlineNs:
+            close(reason: .local)
+        case .open:
+            delegate?.connectionSweep(self, nowNs: nowNs)
+        default:
+            break
+        }
+    }
+
+    // MARK: Writing
+
+    /// Sends `bytes` (copied only if the kernel does not take them all). Returns false if the connection is closed.
+    @discardableResult
+    public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard state == .open, !shutdownWhenFlushed else { return false }
+        var offset = 0
+        if writeQueue.isEmpty {
+            let written = Glibc.write(fd, bytes.baseAddress, bytes.count)
+            if written == bytes.count {
+                bytesSent += written
+                return true
+            }
+            if written < 0 {
+                let error = tw_errno()
+                guard error == EAGAIN || error == EINTR else {
+                    close(reason: .error(SystemError("write", errno: error)))
+                    return false
+                }
+            } else {
+                offset = written
+                bytesSent += written
+            }
+        }
+        return enqueue(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+    }
+
+    /// Sends `header` then `payload` with one writev, without joining them.
+    @discardableResult
+    public func write(_ header: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Bool {
+        guard state == .open, !shutdownWhenFlushed else { return false }
+        guard writeQueue.isEmpty else {
+            return enqueue(header) && enqueue(payload)
+        }
+        var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress), iov_len: header.count),
+                       iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count))
+        let written = withUnsafeMutableBytes(of: &vectors) { raw in
+            tw_writev(fd, raw.baseAddress!.assumingMemoryBound(to: iovec.self), 2)
+        }
+        let total = header.count + payload.count
+        if written == total {
+            bytesSent += written
+            return true
+        }
+        var done = 0
+        if written < 0 {
+            let error = tw_errno()
+            guard error == EAGAIN || error == EINTR else {
+                close(reason: .error(SystemError("writev", errno: error)))
+                return false
+            }
+        } else {
+            done = written
+            bytesSent += written
+        }
+        if done < header.count {
+            return enqueue(UnsafeRawBufferPointer(rebasing: header[done...])) && enqueue(payload)
+        }
+        return enqueue(UnsafeRawBufferPointer(rebasing: payload[(done - header.count)...]))
+    }
+
+    private func enqueue(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard state == .open else { return false }
+        guard writeQueue.byteCount + bytes.count <= limits.writeQueueBytesMax else {
+            close(reason: .writeQueueOverflow)
+            return false
+        }
+        writeQueue.append(bytes)
+        if !watchingWritable { updateInterest() }
+        if isWritable && writeQueue.byteCount > limits.writeHighWatermarkBytes {
+            isWritable = false
+            delegate?.connectionDidChangeWritability(self, isWritable: false)
+        }
+        return true
+    }
+
+    private func flushQueue() {
+        while !writeQueue.isEmpty {
+            let written = writeQueue.flush(to: fd)
+            if written < 0 {
+                let error = Int32(-written)
+                if error == EAGAIN || error == EINTR { break }
+                close(reason: .error(SystemError("writev", errno: error)))
+                return
+            }
+            bytesSent += written
+        }
+        if writeQueue.isEmpty {
+            updateInterest()
+            if shutdownWhenFlushed { beginLinger() }
+        }
+        if !isWritable && writeQueue.byteCount <= limits.writeLowWatermarkBytes && state == .open {
+            isWritable = true
+            delegate?.connectionDidChangeWritability(self, isWritable: true)
+        }
+    }
+
+    // MARK: Flow control and closing
+
+    /// Stops reading (backpressure towards the peer) until `resumeReading`.
+    public func pauseReading() {
+        guard !readingPaused else { return }
+        readingPaused = true
+        updateInterest()
+    }
+
+    /// Resumes reading after `pauseReading`.
+    public func resumeReading() {
+        guard readingPaused else { return }
+        readingPaused = false
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard state == .open || state == .lingering else { return }
+        let wantWritable = !writeQueue.isEmpty
+        let events = (readingPaused ? 0 : TW_EPOLLIN | TW_EPOLLRDHUP) | (wantWritable ? TW_EPOLLOUT : 0)
+        watchingWritable = wantWritable
+        loop.modify(fd: fd, events: events)
+    }
+
+    /// Ends our side gracefully: once queued bytes are sent, sends FIN, then discards input until the peer
+    /// closes or `closeTimeoutNs` passes. Closing at once could reset the connection and lose our last frame.
+    public func closeAfterFlush() {
+        guard state == .open else { return }
+        shutdownWhenFlushed = true
+        readingPaused = false
+        if writeQueue.isEmpty { beginLinger() } else { updateInterest() }
+    }
+
+    private func beginLinger() {
+        guard state == .open else { return }
+        _ = tw_shutdown_write(fd)
+        state = .lingering
+        lingerDeadlineNs = loop.nowNs + limits.closeTimeoutNs
+        updateInterest()
+    }
+
+    /// Closes the socket now and tells the delegate once.
+    public func close(reason: TCPCloseReason = .local) {
+        guard state != .closed else { return }
+        state = .closed
+        loop.deregister(fd: fd)
+        Glibc.close(fd)
+        writeQueue.removeAll()
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.connectionDidClose(self, reason: reason)
+    }
+
+    /// Hands the connection to another loop (e.g. the loop of the room it joins). Call on the current loop;
+    /// `completion` runs on the new loop once the connection is registered there.
+    public func move(to target: EventLoop, completion: @escaping @Sendable (TCPConnection) -> Void) {
+        loop.assertInLoop()
+        guard state == .open, target !== loop else {
+            completion(self)
+            return
+        }
+        loop.deregister(fd: fd)
+        let transfer = UncheckedTransfer(self)
+        target.execute {
+            let connection = transfer.value
+            connection.loop = target
+            let events = TW_EPOLLIN | TW_EPOLLRDHUP | (connection.writeQueue.isEmpty ? 0 : TW_EPOLLOUT)
+            do throws(SystemError) {
+                try target.register(fd: connection.fd, events: events, handler: connection)
+            } catch {
+                connection.close(reason: .error(error))
+                return
+            }
+            completion(connection)
+        }
+    }
+}
+
+/// Carries a loop-confined object to another loop. Safe because the sender gives up every reference first.
+struct UncheckedTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,217 @@
+import CEpoll
+import WebSocket
+
+/// The application side of a WebSocket channel (echo, a bot, a player). Called on the channel's loop.
+public protocol WebSocketChannelHandler: AnyObject {
+    /// A complete text message; the bytes are valid only during the call.
+    func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer)
+    /// A complete binary message; the bytes are valid only during the call.
+    func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer)
+    /// A pong arrived (for RTT measurements).
+    func channel(_ channel: WebSocketChannel, didReceivePong bytes: UnsafeRawBufferPointer)
+    /// Unsent bytes crossed the high watermark (false) or fell back to the low one (true).
+    func channel(_ channel: WebSocketChannel, didChangeWritability isWritable: Bool)
+    /// The channel closed; `code` is 1006 when no close frame was exchanged. Called once.
+    func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String)
+}
+
+extension WebSocketChannelHandler {
+    public func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer) {}
+    public func channel(_ channel: WebSocketChannel, didReceivePong bytes: UnsafeRawBufferPointer) {}
+    public func channel(_ channel: WebSocketChannel, didChangeWritability isWritable: Bool) {}
+}
+
+/// Receives one line per peer that broke the protocol or timed out (the server logs it).
+public typealias ChannelViolationLogger = (_ peer: String, _ code: UInt16, _ reason: String) -> Void
+
+/// A WebSocket connection after the handshake, in either role: reads frames with `WebSocketReader`, answers
+/// pings, pings an idle peer and closes one that stays silent, runs the close handshake, and fails the
+/// connection with the right close code when the peer breaks RFC 6455.
+public final class WebSocketChannel: TCPConnectionDelegate {
+    private enum State { case open, closeSent(deadlineNs: UInt64), closed }
+
+    /// The TCP connection underneath.
+    public let connection: TCPConnection
+    /// Server or client.
+    public let role: WebSocketRole
+    /// The subprotocol negotiated in the handshake.
+    public let subprotocol: String?
+    /// The application handler.
+    public var handler: WebSocketChannelHandler?
+    /// Gets a line for each peer that breaks the rules.
+    public var violationLogger: ChannelViolationLogger?
+
+    private var reader: WebSocketReader
+    private var state = State.open
+    private var pingOutstanding = false
+    private var closeReported = false
+
+    /// Wraps an upgraded connection and becomes its delegate.
+    public init(connection: TCPConnection, role: WebSocketRole, subprotocol: String?, limits: WebSocketLimits,
+                handler: WebSocketChannelHandler?) {
+        self.connection = connection
+        self.role = role
+        self.subprotocol = subprotocol
+        self.handler = handler
+        reader = WebSocketReader(role: role, limits: limits)
+        connection.delegate = self
+    }
+
+    /// True until a close frame was sent or received.
+    public var isOpen: Bool { if case .open = state { return connection.isOpen } else { return false } }
+
+    // MARK: Sending
+
+    /// Sends a binary message.
+    @discardableResult
+    public func send(binary payload: UnsafeRawBufferPointer) -> Bool { send(.binary, payload) }
+
+    /// Sends a text message (must be UTF-8; Swift strings are).
+    @discardableResult
+    public func send(text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { send(.text, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Sends a ping.
+    @discardableResult
+    public func sendPing(_ payload: UnsafeRawBufferPointer) -> Bool { send(.ping, payload) }
+
+    /// Writes a frame that is already encoded (a broadcast built once for many recipients). Server role only.
+    @discardableResult
+    public func sendPreframed(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard case .open = state else { return false }
+        return connection.write(frame)
+    }
+
+    /// Sends one frame. Small frames are built in the loop's scratch buffer and written with one write();
+    /// large server frames go out as header + payload with one writev, without copying the payload.
+    @discardableResult
+    public func send(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool = true) -> Bool {
+        guard case .open = state else { return false }
+        return writeFrame(opcode, payload, fin: fin)
+    }
+
+    private func writeFrame(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool) -> Bool {
+        let maskKey: UInt32? = role == .client ? WebSocketMask.randomKey() : nil
+        let scratch = connection.loop.scratchBuffer
+        let headerLength = WebSocketFrameEncoder.headerLength(payloadLength: payload.count, masked: maskKey != nil)
+        if headerLength + payload.count <= scratch.count {
+            let base = scratch.baseAddress!
+            let written = WebSocketFrameEncoder.writeHeader(to: base, opcode: opcode, fin: fin, payloadLength: payload.count, maskKey: maskKey)
+            if let source = payload.baseAddress, !payload.isEmpty { (base + written).copyMemory(from: source, byteCount: payload.count) }
+            if let maskKey {
+                WebSocketMask.apply(key: maskKey, to: UnsafeMutableRawBufferPointer(start: base + written, count: payload.count), offset: 0)
+            }
+            return connection.write(UnsafeRawBufferPointer(start: base, count: written + payload.count))
+        }
+        if let maskKey {
+            let frame = WebSocketFrameEncoder.frame(opcode: opcode, payload: payload, fin: fin, maskKey: maskKey)
+            return frame.withUnsafeBytes { connection.write($0) }
+        }
+        var header: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &header) { headerBytes in
+            let length = WebSocketFrameEncoder.writeHeader(to: headerBytes.baseAddress!, opcode: opcode, fin: fin, payloadLength: payload.count)
+            return connection.write(UnsafeRawBufferPointer(rebasing: headerBytes[0..<length]), payload)
+        }
+    }
+
+    /// Starts the closing handshake: sends a close frame and waits up to `closeTimeoutNs` for the peer's.
+    public func close(code: UInt16 = WebSocketCloseCode.normalClosure, reason: String = "") {
+        guard case .open = state else { return }
+        sendCloseFrame(code: code, reason: reason)
+        state = .closeSent(deadlineNs: connection.loop.nowNs + connection.limits.closeTimeoutNs)
+        reportClose(code: code, reason: reason)
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): close frame with `code`, then end TCP without waiting.
+    public func fail(code: UInt16, reason: String) {
+        violationLogger?(connection.peer, code, reason)
+        if case .open = state { sendCloseFrame(code: code, reason: reason) }
+        state = .closed
+        connection.closeAfterFlush()
+        reportClose(code: code, reason: reason)
+    }
+
+    private func sendCloseFrame(code: UInt16?, reason: String) {
+        let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: reason) } ?? []
+        _ = payload.withUnsafeBytes { writeFrame(.close, $0, fin: true) }
+    }
+
+    private func reportClose(code: UInt16, reason: String) {
+        guard !closeReported else { return }
+        closeReported = true
+        let handler = self.handler
+        handler?.channelDidClose(self, code: code, reason: reason)
+    }
+
+    // MARK: TCPConnectionDelegate
+
+    public func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer) {
+        pingOutstanding = false
+        var offset = 0
+        while true {
+            switch reader.next(bytes, offset: &offset) {
+            case .needMoreInput:
+                return
+            case .failed(let error):
+                fail(code: error.closeCode, reason: error.reason)
+                return
+            case .event(let event):
+                if !handle(event) { return }
+            }
+        }
+    }
+
+    /// Handles one event; false when reading must stop.
+    private func handle(_ event: WebSocketEvent) -> Bool {
+        switch event {
+        case .text(let bytes):
+            if case .open = state { handler?.channel(self, didReceiveText: bytes) }
+        case .binary(let bytes):
+            if case .open = state { handler?.channel(self, didReceiveBinary: bytes) }
+        case .ping(let bytes):
+            if case .open = state { _ = writeFrame(.pong, bytes, fin: true) }
+        case .pong(let bytes):
+            handler?.channel(self, didReceivePong: bytes)
+        case .close(let code, let reasonBytes):
+            let reason = String(decoding: reasonBytes, as: UTF8.self)
+            if case .open = state {
+                // Echo the peer's code (an empty close is answered with an empty close).
+                sendCloseFrame(code: code, reason: "")
+            }
+            state = .closed
+            connection.closeAfterFlush()
+            reportClose(code: code ?? WebSocketCloseCode.noStatusReceived, reason: reason)
+            return false
+        }
+        return connection.isOpen
+    }
+
+    public func connectionDidChangeWritability(_ connection: TCPConnection, isWritable: Bool) {
+        handler?.channel(self, didChangeWritability: isWritable)
+    }
+
+    public func connectionSweep(_ connection: TCPConnection, nowNs: UInt64) {
+        switch state {
+        case .closeSent(let deadlineNs) where nowNs >= deadlineNs:
+            connection.close(reason: .timeout)
+        case .open:
+            let silentNs = nowNs &- connection.lastReadNs
+            if silentNs >= connection.limits.idleTimeoutNs {
+                fail(code: WebSocketCloseCode.goingAway, reason: "idle timeout")
+            } else if silentNs >= connection.limits.pingIntervalNs && !pingOutstanding {
+                pingOutstanding = true
+                _ = writeFrame(.ping, UnsafeRawBufferPointer(start: nil, count: 0), fin: true)
+            }
+        default:
+            break
+        }
+    }
+
+    public func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason) {
+        state = .closed
+        reportClose(code: WebSocketCloseCode.abnormalClosure, reason: "\(reason)")
+        handler = nil
+    }
+}

@@ -1,0 +1,69 @@
+import Glibc
+import Synchronization
+
+/// Writes one line per event to standard error: `2026-11-22T01:23:45.678Z info message`. Lines about
+/// misbehaving peers are rate-limited, so a hostile client cannot flood the log; the overflow is counted.
+public final class Logger: Sendable {
+    private struct RateState {
+        var windowStartNs: UInt64 = 0
+        var linesInWindow = 0
+        var suppressed = 0
+    }
+
+    private let peerLinesPerSecondMax: Int
+    private let rate = Mutex(RateState())
+
+    /// A logger allowing `peerLinesPerSecondMax` peer lines a second.
+    public init(peerLinesPerSecondMax: Int = 20) {
+        self.peerLinesPerSecondMax = peerLinesPerSecondMax
+    }
+
+    /// An ordinary line.
+    public func info(_ message: String) { emit("info", message) }
+
+    /// A problem with the server itself.
+    public func error(_ message: String) { emit("error", message) }
+
+    /// A peer broke a rule or a limit; rate-limited.
+    public func peer(_ message: String) {
+        let now = monotonicNow()
+        let (allowed, suppressed) = rate.withLock { state -> (Bool, Int) in
+            if now - state.windowStartNs >= 1_000_000_000 {
+                let suppressed = state.suppressed
+                state = RateState(windowStartNs: now, linesInWindow: 0, suppressed: 0)
+                state.linesInWindow = 1
+                return (true, suppressed)
+            }
+            guard state.linesInWindow < peerLinesPerSecondMax else {
+                state.suppressed += 1
+                return (false, 0)
+            }
+            state.linesInWindow += 1
+            return (true, 0)
+        }
+        if suppressed > 0 { emit("warn", "\(suppressed) more peer lines suppressed in the last second") }
+        if allowed { emit("warn", message) }
+    }
+
+    private func monotonicNow() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    private func emit(_ level: String, _ message: String) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let stamp = "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+        let line = Array("\(stamp) \(level) \(message)\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,162 @@
+/// A command-line mistake, with the message to print.
+public enum FlagError: Error, Equatable, Sendable {
+    case unknownFlag(String)
+    case missingValue(String)
+    case invalidValue(flag: String, value: String, expected: String)
+
+    /// What to tell the user.
+    public var message: String {
+        switch self {
+        case .unknownFlag(let flag): return "unknown flag \(flag) (see --help)"
+        case .missingValue(let flag): return "\(flag) needs a value"
+        case .invalidValue(let flag, let value, let expected): return "\(flag) \(value): expected \(expected)"
+        }
+    }
+}
+
+/// The flags of `tickwire serve`: one table gives parsing, defaults and the help text, so they cannot disagree.
+public enum ServeFlags {
+    struct Flag: Sendable {
+        let name: String
+        let valueName: String
+        let help: String
+        let defaultValue: @Sendable (ServerConfig) -> String
+        let apply: @Sendable (inout ServerConfig, String) throws(FlagError) -> Void
+    }
+
+    static func integer(_ flag: String, _ text: String, in range: ClosedRange<Int>) throws(FlagError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw .invalidValue(flag: flag, value: text, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    static func milliseconds(_ flag: String, _ text: String) throws(FlagError) -> UInt64 {
+        UInt64(try integer(flag, text, in: 1...86_400_000)) * 1_000_000
+    }
+
+    static func path(_ flag: String, _ text: String) throws(FlagError) -> String {
+        guard text.hasPrefix("/"), !text.contains(" ") else { throw .invalidValue(flag: flag, value: text, expected: "a path starting with /") }
+        return text
+    }
+
+    static let flags: [Flag] = [
+        Flag(name: "--host", valueName: "IP", help: "address to listen on (IPv4 or IPv6 literal; 0.0.0.0 for all)",
+             defaultValue: { $0.host }, apply: { config, value throws(FlagError) in config.host = value }),
+        Flag(name: "--port", valueName: "N", help: "TCP port (0 picks a free one)",
+             defaultValue: { String($0.port) }, apply: { config, value throws(FlagError) in
+                 config.port = UInt16(try integer("--port", value, in: 0...65535)) }),
+        Flag(name: "--loops", valueName: "N", help: "event loops (threads); default one per core",
+             defaultValue: { String($0.loopCount) }, apply: { config, value throws(FlagError) in
+                 config.loopCount = try integer("--loops", value, in: 1...256) }),
+        Flag(name: "--echo-path", valueName: "PATH", help: "serve a WebSocket echo endpoint at PATH (conformance tests)",
+             defaultValue: { $0.echoPath ?? "off" }, apply: { config, value throws(FlagError) in
+                 config.echoPath = try path("--echo-path", value) }),
+        Flag(name: "--bench-broadcast-hz", valueName: "F", help: "benchmark mode: send every client of --bench-broadcast-path a message F times a second",
+             defaultValue: { $0.benchBroadcastHz.map(String.init) ?? "off" }, apply: { config, value throws(FlagError) in
+                 config.benchBroadcastHz = try integer("--bench-broadcast-hz", value, in: 1...10_000) }),
+        Flag(name: "--bench-broadcast-bytes", valueName: "S", help: "payload bytes of each benchmark broadcast (GSBCAST1 header when >= 24)",
+             defaultValue: { String($0.benchBroadcastBytes) }, apply: { config, value throws(FlagError) in
+                 config.benchBroadcastBytes = try integer("--bench-broadcast-bytes", value, in: 1...60_000) }),
+        Flag(name: "--bench-broadcast-path", valueName: "PATH", help: "path of the benchmark broadcast endpoint",
+             defaultValue: { $0.benchBroadcastPath }, apply: { config, value throws(FlagError) in
+                 config.benchBroadcastPath = try path("--bench-broadcast-path", value) }),
+        Flag(name: "--allow-origin", valueName: "ORIGIN", help: "also accept WebSockets from this browser origin (repeatable; * allows all)",
+             defaultValue: { $0.allowedOrigins.isEmpty ? "same origin, or no Origin" : $0.allowedOrigins.joined(separator: ",") },
+             apply: { config, value throws(FlagError) in config.allowedOrigins.append(value) }),
+        Flag(name: "--max-connections", valueName: "N", help: "open connections at most; more get 503",
+             defaultValue: { String($0.connectionsMax) }, apply: { config, value throws(FlagError) in
+                 config.connectionsMax = try integer("--max-connections", value, in: 1...10_000_000) }),
+        Flag(name: "--max-header-bytes", valueName: "N", help: "largest HTTP request head; more gets 431",
+             defaultValue: { String($0.headBytesMax) }, apply: { config, value throws(FlagError) in
+                 config.headBytesMax = try integer("--max-header-bytes", value, in: 256...1_048_576) }),
+        Flag(name: "--max-headers", valueName: "N", help: "most header fields in a request; more gets 431",
+             defaultValue: { String($0.headerCountMax) }, apply: { config, value throws(FlagError) in
+                 config.headerCountMax = try integer("--max-headers", value, in: 8...1000) }),
+        Flag(name: "--max-frame-bytes", valueName: "N", help: "largest WebSocket frame payload; more closes with 1009",
+             defaultValue: { String($0.webSocketLimits.frameBytesMax) }, apply: { config, value throws(FlagError) in
+                 config.webSocketLimits.frameBytesMax = try integer("--max-frame-bytes", value, in: 125...1 << 30) }),
+        Flag(name: "--max-message-bytes", valueName: "N", help: "largest WebSocket message (all fragments); more closes with 1009",
+             defaultValue: { String($0.webSocketLimits.messageBytesMax) }, apply: { config, value throws(FlagError) in
+                 config.webSocketLimits.messageBytesMax = try integer("--max-message-bytes", value, in: 125...1 << 30) }),
+        Flag(name: "--write-high-watermark-bytes", valueName: "N", help: "unsent bytes at which a connection is no longer writable (backpressure)",
+             defaultValue: { String($0.connectionLimits.writeHighWatermarkBytes) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.writeHighWatermarkBytes = try integer("--write-high-watermark-bytes", value, in: 1...1 << 30) }),
+        Flag(name: "--write-low-watermark-bytes", valueName: "N", help: "unsent bytes at which it is writable again",
+             defaultValue: { String($0.connectionLimits.writeLowWatermarkBytes) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.writeLowWatermarkBytes = try integer("--write-low-watermark-bytes", value, in: 0...1 << 30) }),
+        Flag(name: "--write-queue-max-bytes", valueName: "N", help: "unsent bytes at which a peer that does not read is disconnected",
+             defaultValue: { String($0.connectionLimits.writeQueueBytesMax) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.writeQueueBytesMax = try integer("--write-queue-max-bytes", value, in: 1024...1 << 31) }),
+        Flag(name: "--handshake-timeout-ms", valueName: "MS", help: "time a client has to complete the HTTP request / opening handshake",
+             defaultValue: { String($0.connectionLimits.handshakeTimeoutNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.handshakeTimeoutNs = try milliseconds("--handshake-timeout-ms", value) }),
+        Flag(name: "--ping-interval-ms", valueName: "MS", help: "silence after which the server pings a client",
+             defaultValue: { String($0.connectionLimits.pingIntervalNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.pingIntervalNs = try milliseconds("--ping-interval-ms", value) }),
+        Flag(name: "--idle-timeout-ms", valueName: "MS", help: "silence after which a client is closed (1001, idle timeout)",
+             defaultValue: { String($0.connectionLimits.idleTimeoutNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.idleTimeoutNs = try milliseconds("--idle-timeout-ms", value) }),
+        Flag(name: "--close-timeout-ms", valueName: "MS", help: "wait for a peer's close frame / end of TCP after we close",
+             defaultValue: { String($0.connectionLimits.closeTimeoutNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.closeTimeoutNs = try milliseconds("--close-timeout-ms", value) }),
+        Flag(name: "--read-buffer-bytes", valueName: "N", help: "size of each loop's single read buffer",
+             defaultValue: { String($0.readBufferBytes) }, apply: { config, value throws(FlagError) in
+                 config.readBufferBytes = try integer("--read-buffer-bytes", value, in: 4096...64 << 20) }),
+        Flag(name: "--log-peer-lines-per-second", valueName: "N", help: "lines about misbehaving peers logged per second at most",
+             defaultValue: { String($0.violationLogLinesPerSecondMax) }, apply: { config, value throws(FlagError) in
+                 config.violationLogLinesPerSecondMax = try integer("--log-peer-lines-per-second", value, in: 0...100_000) }),
+        Flag(name: "--shutdown-grace-ms", valueName: "MS", help: "on SIGTERM/SIGINT, time for clients to finish closing before exit",
+             defaultValue: { String($0.shutdownGraceNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.shutdownGraceNs = try milliseconds("--shutdown-grace-ms", value) }),
+    ]
+
+    /// Parses `arguments` (flags after `serve`). Accepts `--flag value` and `--flag=value`.
+    public static func parse(_ arguments: [String]) throws(FlagError) -> ServerConfig {
+        var config = ServerConfig()
+        var index = 0
+        while index < arguments.count {
+            var name = arguments[index]
+            var value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard let flag = flags.first(where: { $0.name == name }) else { throw .unknownFlag(name) }
+            if value == nil {
+                index += 1
+                guard index < arguments.count else { throw .missingValue(name) }
+                value = arguments[index]
+            }
+            try flag.apply(&config, value!)
+            index += 1
+        }
+        guard config.connectionLimits.writeLowWatermarkBytes <= config.connectionLimits.writeHighWatermarkBytes,
+              config.connectionLimits.writeHighWatermarkBytes <= config.connectionLimits.writeQueueBytesMax
+        else {
+            throw .invalidValue(flag: "--write-low-watermark-bytes", value: String(config.connectionLimits.writeLowWatermarkBytes),
+                                expected: "low <= high watermark <= write queue max")
+        }
+        if config.webSocketLimits.frameBytesMax > config.webSocketLimits.messageBytesMax {
+            config.webSocketLimits.frameBytesMax = config.webSocketLimits.messageBytesMax
+        }
+        return config
+    }
+
+    /// The help text: every flag with its default.
+    public static func helpText() -> String {
+        let defaults = ServerConfig()
+        var text = "usage: tickwire serve [flags]\n\nflags (default in brackets):\n"
+        for flag in flags {
+            let left = "  \(flag.name) \(flag.valueName)"
+            text += left.padding(to: 36) + flag.help + " [\(flag.defaultValue(defaults))]\n"
+        }
+        return text
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,41 @@
+import Reactor
+import WebSocket
+
+/// Everything `tickwire serve` can be told. Defaults are the documented ones (`tickwire serve --help`).
+public struct ServerConfig: Sendable, Equatable {
+    /// Address to listen on (an IP literal). Loopback by default; use 0.0.0.0 to accept remote players.
+    public var host = "127.0.0.1"
+    /// TCP port.
+    public var port: UInt16 = 8080
+    /// Event loops (threads); one per core by default.
+    public var loopCount = EventLoopGroup.coreCount
+    /// Path of the echo endpoint for conformance tests; off unless set.
+    public var echoPath: String?
+    /// Benchmark endpoint: every client on `benchBroadcastPath` gets `benchBroadcastBytes` at this rate; off if nil.
+    public var benchBroadcastHz: Int?
+    /// Payload bytes of each benchmark broadcast.
+    public var benchBroadcastBytes = 100
+    /// Path of the benchmark broadcast endpoint.
+    public var benchBroadcastPath = "/broadcast"
+    /// Extra allowed browser origins (`*` for all).
+    public var allowedOrigins: [String] = []
+    /// Open connections at most, across loops; more are answered 503.
+    public var connectionsMax = 50_000
+    /// Largest request head.
+    public var headBytesMax = HTTPHeadParser.headBytesLimitDefault
+    /// Most header fields in a request.
+    public var headerCountMax = HTTPHeadParser.headerCountLimitDefault
+    /// WebSocket frame and message size limits.
+    public var webSocketLimits = WebSocketLimits()
+    /// Transport limits and timeouts.
+    public var connectionLimits = ConnectionLimits()
+    /// Size of each loop's read buffer.
+    public var readBufferBytes = EventLoop.readBufferBytesDefault
+    /// Lines about misbehaving peers logged per second at most (the rest are counted).
+    public var violationLogLinesPerSecondMax = 20
+    /// Time to let clients finish their close handshake on SIGTERM/SIGINT before exiting.
+    public var shutdownGraceNs: UInt64 = 1_000_000_000
+
+    /// The defaults.
+    public init() {}
+}

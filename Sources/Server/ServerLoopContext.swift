@@ -1,0 +1,83 @@
+import Reactor
+import Synchronization
+import WebSocket
+
+/// Counters shared by all loops (atomics: read by metrics and the connection limit, bumped rarely).
+final class ServerCounters: Sendable {
+    let openConnections = Atomic<Int>(0)
+    let acceptedTotal = Atomic<Int>(0)
+    let rejectedTotal = Atomic<Int>(0)
+}
+
+/// The server's state on one event loop: its listener, its WebSocket channels, its benchmark broadcaster.
+/// Touched only on that loop.
+final class ServerLoopContext {
+    let loop: EventLoop
+    let config: ServerConfig
+    let logger: Logger
+    let counters: ServerCounters
+    let handshakePolicy: HandshakePolicy
+    let placeholderResponse: [UInt8]
+    var listener: TCPListener?
+    var isDraining = false
+    private(set) var channels: [ObjectIdentifier: WebSocketChannel] = [:]
+    private(set) var httpConnections: [ObjectIdentifier: TCPConnection] = [:]
+    lazy var echo = EchoHandler(context: self)
+    var broadcaster: BenchmarkBroadcaster?
+
+    init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters) {
+        self.loop = loop
+        self.config = config
+        self.logger = logger
+        self.counters = counters
+        handshakePolicy = HandshakePolicy(subprotocols: [], requiresSubprotocol: false,
+                                          originPolicy: OriginPolicy(allowing: config.allowedOrigins))
+        placeholderResponse = HTTPResponse(status: 200, body: Array(PlaceholderPage.html(echoPath: config.echoPath).utf8),
+                                           contentType: "text/html; charset=utf-8").serialized()
+    }
+
+    /// A socket was accepted on this loop.
+    func accept(fd: Int32, peer: String) {
+        let open = counters.openConnections.add(1, ordering: .relaxed).newValue
+        counters.acceptedTotal.add(1, ordering: .relaxed)
+        let handler = HTTPConnectionHandler(context: self)
+        do {
+            let connection = try TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: config.connectionLimits, delegate: handler)
+            httpConnections[ObjectIdentifier(connection)] = connection
+            if open > config.connectionsMax || isDraining {
+                counters.rejectedTotal.add(1, ordering: .relaxed)
+                logger.peer("\(peer): refused, \(isDraining ? "shutting down" : "at --max-connections \(config.connectionsMax)") (503)")
+                handler.respond(connection, HTTPResponse.error(503, reason: isDraining ? "server is shutting down" : "server is full"))
+            }
+        } catch {
+            logger.error("cannot register accepted connection from \(peer): \(error)")
+            counters.openConnections.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    func httpConnectionUpgraded(_ connection: TCPConnection, to channel: WebSocketChannel) {
+        httpConnections[ObjectIdentifier(connection)] = nil
+        channels[ObjectIdentifier(channel)] = channel
+    }
+
+    func connectionClosed(_ connection: TCPConnection) {
+        httpConnections[ObjectIdentifier(connection)] = nil
+        counters.openConnections.subtract(1, ordering: .relaxed)
+    }
+
+    /// A channel finished (its TCP may linger a moment longer); it no longer counts as open.
+    func channelClosed(_ channel: WebSocketChannel) {
+        guard channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
+        counters.openConnections.subtract(1, ordering: .relaxed)
+    }
+
+    /// Stops accepting and asks every client to leave (1001); connections end within the close timeout.
+    func beginDrain() {
+        isDraining = true
+        listener?.close()
+        listener = nil
+        broadcaster?.stop()
+        for channel in Array(channels.values) { channel.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down") }
+        for connection in Array(httpConnections.values) { connection.close(reason: .shutdown) }
+    }
+}
