@@ -68,16 +68,16 @@ final class PendingClientHandshake: TCPConnectionDelegate {
         do {
             headLength = try HTTPHeadParser.headLength(in: responseBytes, limitBytes: HTTPHeadParser.headBytesLimitDefault)
         } catch {
-            connection.close(reason: .local)
             finish(.failure(.responseTooLarge))
+            connection.close(reason: .local)
             return
         }
         guard let headLength else { return }
         let verdict = responseBytes.withUnsafeBytes { handshake.validate(UnsafeRawBufferPointer(rebasing: $0[0..<headLength])) }
         switch verdict {
         case .failure(let error):
-            connection.close(reason: .local)
             finish(.failure(.handshakeRejected(error)))
+            connection.close(reason: .local)
         case .success(let subprotocol):
             let channel = WebSocketChannel(connection: connection, role: .client, subprotocol: subprotocol,
                                            limits: webSocketLimits, handler: handler)

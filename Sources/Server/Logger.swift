@@ -12,10 +12,18 @@ public final class Logger: Sendable {
 
     private let peerLinesPerSecondMax: Int
     private let rate = Mutex(RateState())
+    private let sink: @Sendable (String) -> Void
 
-    /// A logger allowing `peerLinesPerSecondMax` peer lines a second.
-    public init(peerLinesPerSecondMax: Int = 20) {
+    /// Writes each line to standard error with one write(2), so lines from different loops never interleave.
+    public static let standardError: @Sendable (String) -> Void = { line in
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// A logger allowing `peerLinesPerSecondMax` peer lines a second, writing lines (with newline) to `sink`.
+    public init(peerLinesPerSecondMax: Int = 20, sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
         self.peerLinesPerSecondMax = peerLinesPerSecondMax
+        self.sink = sink
     }
 
     /// An ordinary line.
@@ -63,7 +71,6 @@ public final class Logger: Sendable {
         }
         let stamp = "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
-        let line = Array("\(stamp) \(level) \(message)\n".utf8)
-        _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        sink("\(stamp) \(level) \(message)\n")
     }
 }

@@ -29,6 +29,7 @@ public final class TickwireServer: @unchecked Sendable {
 
     /// Binds every loop's listener and starts the loop threads. Throws if the address cannot be bound.
     public func start() throws(SystemError) {
+        tw_ignore_sigpipe()
         var port = config.port
         for loop in group.loops {
             let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters)

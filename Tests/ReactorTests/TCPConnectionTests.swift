@@ -1,0 +1,163 @@
+import Glibc
+import Reactor
+import Synchronization
+import XCTest
+
+/// Echoes bytes back and records what happened, for transport tests.
+final class EchoDelegate: TCPConnectionDelegate {
+    let closes = Collected<TCPCloseReason>()
+    let loopsSeen = Collected<Int>()
+    func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer) {
+        loopsSeen.append(connection.loop.index)
+        connection.write(UnsafeRawBufferPointer(bytes))
+    }
+    func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason) { closes.append(reason) }
+}
+
+/// A client side that records bytes, writability changes, and closes.
+final class RecordingDelegate: TCPConnectionDelegate, @unchecked Sendable {
+    let received = Mutex<[UInt8]>([])
+    let connected = Mutex(false)
+    let writability = Collected<Bool>()
+    let closes = Collected<TCPCloseReason>()
+    func connectionDidConnect(_ connection: TCPConnection) { connected.withLock { $0 = true } }
+    func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer) {
+        received.withLock { $0.append(contentsOf: bytes) }
+    }
+    func connectionDidChangeWritability(_ connection: TCPConnection, isWritable: Bool) { writability.append(isWritable) }
+    func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason) { closes.append(reason) }
+}
+
+final class TCPConnectionTests: XCTestCase {
+    private var group: EventLoopGroup!
+    private var listenerPort: UInt16 = 0
+    private let accepted = Collected<OnLoop<TCPConnection>>()
+
+    override func setUpWithError() throws {
+        group = try EventLoopGroup(count: 2, sweepIntervalNs: 20_000_000)
+        try group.start()
+    }
+
+    override func tearDown() {
+        group.shutdown()
+        group = nil
+    }
+
+    /// Starts a listener on loop 0 whose connections get `makeDelegate()`; returns its port.
+    private func listen(limits: ConnectionLimits = ConnectionLimits(), _ makeDelegate: @escaping () -> TCPConnectionDelegate) throws -> UInt16 {
+        let loop = group.loops[0]
+        let accepted = self.accepted
+        return try runOn(loop) { () -> Result<UInt16, SystemError> in
+            do throws(SystemError) {
+                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
+                    if let connection = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: limits, delegate: makeDelegate()) {
+                        accepted.append(OnLoop(connection))
+                    }
+                })
+                try listener.start()
+                return .success(listener.port)
+            } catch {
+                return .failure(error)
+            }
+        }.get()
+    }
+
+    private func connect(port: UInt16, loop: EventLoop, limits: ConnectionLimits = ConnectionLimits(),
+                         delegate: RecordingDelegate) -> OnLoop<TCPConnection> {
+        runOn(loop) { OnLoop(try! TCPConnection.connect(host: "127.0.0.1", port: port, on: loop, limits: limits, delegate: delegate)) }
+    }
+
+    func testClientConnectsAndBytesEchoBack() throws {
+        let port = try listen { EchoDelegate() }
+        let client = RecordingDelegate()
+        let connection = connect(port: port, loop: group.loops[1], delegate: client)
+        XCTAssertTrue(waitUntil { client.connected.withLock { $0 } })
+        let message = Array("hello over loopback".utf8)
+        runOn(group.loops[1]) { _ = message.withUnsafeBytes { connection.value.write($0) } }
+        XCTAssertTrue(waitUntil { client.received.withLock { $0 } == message })
+    }
+
+    func testConnectToAClosedPortReportsAnError() throws {
+        let port = try listen { EchoDelegate() }
+        runOn(group.loops[0]) { }  // listener exists; now pick a port nobody listens on
+        let client = RecordingDelegate()
+        _ = connect(port: port == 1 ? 2 : 1, loop: group.loops[1], delegate: client)
+        XCTAssertTrue(waitUntil { !client.closes.values.isEmpty })
+        guard case .error(let error) = client.closes.values.first else { return XCTFail("\(client.closes.values)") }
+        XCTAssertEqual(error.errno, ECONNREFUSED)
+    }
+
+    func testPeerThatStopsReadingTurnsBackpressureOnAndOffAtTheWatermarks() throws {
+        var limits = ConnectionLimits()
+        limits.writeHighWatermarkBytes = 64 * 1024
+        limits.writeLowWatermarkBytes = 16 * 1024
+        let serverSide = RecordingDelegate()
+        let port = try listen(limits: limits) { serverSide }
+        let client = RecordingDelegate()
+        let clientConnection = connect(port: port, loop: group.loops[1], delegate: client)
+        XCTAssertTrue(waitUntil { !self.accepted.values.isEmpty && client.connected.withLock { $0 } })
+        let server = accepted.values[0].value
+        // Stop reading on the client so the kernel buffers fill, then write until the server's queue passes the watermark.
+        runOn(group.loops[1]) { clientConnection.value.pauseReading() }
+        let chunk = [UInt8](repeating: 0x5A, count: 64 * 1024)
+        let queued = runOn(group.loops[0]) { () -> Int in
+            var rounds = 0
+            while server.isWritable && rounds < 2000 {
+                _ = chunk.withUnsafeBytes { server.write($0) }
+                rounds += 1
+            }
+            return server.unsentBytes
+        }
+        XCTAssertGreaterThan(queued, limits.writeHighWatermarkBytes)
+        XCTAssertEqual(serverSide.writability.values, [false])
+        runOn(group.loops[1]) { clientConnection.value.resumeReading() }
+        XCTAssertTrue(waitUntil { serverSide.writability.values == [false, true] })
+        XCTAssertTrue(waitUntil { runOn(self.group.loops[0]) { server.unsentBytes } == 0 })
+    }
+
+    func testPeerThatNeverReadsIsDisconnectedAtTheWriteQueueLimit() throws {
+        var limits = ConnectionLimits()
+        limits.writeHighWatermarkBytes = 64 * 1024
+        limits.writeLowWatermarkBytes = 0
+        limits.writeQueueBytesMax = 256 * 1024
+        let serverSide = RecordingDelegate()
+        let port = try listen(limits: limits) { serverSide }
+        let client = RecordingDelegate()
+        let clientConnection = connect(port: port, loop: group.loops[1], delegate: client)
+        XCTAssertTrue(waitUntil { !self.accepted.values.isEmpty && client.connected.withLock { $0 } })
+        runOn(group.loops[1]) { clientConnection.value.pauseReading() }
+        let server = accepted.values[0].value
+        let chunk = [UInt8](repeating: 1, count: 64 * 1024)
+        runOn(group.loops[0]) {
+            for _ in 0..<1000 where server.isOpen { _ = chunk.withUnsafeBytes { server.write($0) } }
+        }
+        XCTAssertEqual(serverSide.closes.values, [.writeQueueOverflow])
+    }
+
+    func testConnectionMovedToAnotherLoopIsServedThere() throws {
+        let echo = EchoDelegate()
+        let port = try listen { echo }
+        let client = RecordingDelegate()
+        let clientConnection = connect(port: port, loop: group.loops[1], delegate: client)
+        XCTAssertTrue(waitUntil { !self.accepted.values.isEmpty && client.connected.withLock { $0 } })
+        let server = OnLoop(accepted.values[0].value)
+        let moved = Collected<Int>()
+        let target = group.loops[1]
+        runOn(group.loops[0]) { server.value.move(to: target) { connection in moved.append(connection.loop.index) } }
+        XCTAssertTrue(waitUntil { moved.values == [1] })
+        runOn(group.loops[1]) { _ = Array("x".utf8).withUnsafeBytes { clientConnection.value.write($0) } }
+        XCTAssertTrue(waitUntil { client.received.withLock { $0 } == Array("x".utf8) })
+        XCTAssertEqual(echo.loopsSeen.values, [1])
+    }
+
+    func testPeerClosingIsReported() throws {
+        let echo = EchoDelegate()
+        let port = try listen { echo }
+        let client = RecordingDelegate()
+        let clientConnection = connect(port: port, loop: group.loops[1], delegate: client)
+        XCTAssertTrue(waitUntil { !self.accepted.values.isEmpty && client.connected.withLock { $0 } })
+        runOn(group.loops[1]) { clientConnection.value.close() }
+        XCTAssertTrue(waitUntil { echo.closes.values == [.peerClosed] })
+        XCTAssertEqual(client.closes.values, [.local])
+    }
+}

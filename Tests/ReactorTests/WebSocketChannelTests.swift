@@ -1,0 +1,153 @@
+import Reactor
+import Synchronization
+import WebSocket
+import XCTest
+
+/// Server side for channel tests: performs the upgrade with `ServerHandshake`, then echoes.
+final class UpgradeThenEcho: TCPConnectionDelegate, WebSocketChannelHandler {
+    private var head: [UInt8] = []
+    let limits: WebSocketLimits
+    let closes = Collected<UInt16>()
+    let violations = Collected<String>()
+    init(limits: WebSocketLimits) { self.limits = limits }
+
+    func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer) {
+        head.append(contentsOf: bytes)
+        guard let length = try? HTTPHeadParser.headLength(in: head, limitBytes: 8192),
+              let request = try? HTTPHeadParser.parseRequest(head, length: length),
+              case .success(let acceptance) = ServerHandshake.accept(request, policy: HandshakePolicy(subprotocols: ["tickwire.v1"]))
+        else { return }
+        _ = acceptance.response.withUnsafeBytes { connection.write($0) }
+        let channel = WebSocketChannel(connection: connection, role: .server, subprotocol: acceptance.subprotocol, limits: limits, handler: self)
+        let violations = self.violations
+        channel.violationLogger = { _, code, reason in violations.append("\(code) \(reason)") }
+    }
+    func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason) {}
+
+    func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer) { channel.send(.text, bytes) }
+    func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) { channel.send(.binary, bytes) }
+    func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) { closes.append(code) }
+}
+
+/// Client side: records messages, pongs and the close.
+final class RecordingChannelHandler: WebSocketChannelHandler, @unchecked Sendable {
+    let texts = Collected<String>()
+    let binaries = Collected<[UInt8]>()
+    let pongs = Collected<[UInt8]>()
+    let closes = Collected<UInt16>()
+    func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer) { texts.append(String(decoding: bytes, as: UTF8.self)) }
+    func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) { binaries.append(Array(bytes)) }
+    func channel(_ channel: WebSocketChannel, didReceivePong bytes: UnsafeRawBufferPointer) { pongs.append(Array(bytes)) }
+    func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) { closes.append(code) }
+}
+
+final class WebSocketChannelTests: XCTestCase {
+    private var group: EventLoopGroup!
+
+    override func setUpWithError() throws {
+        group = try EventLoopGroup(count: 2, sweepIntervalNs: 10_000_000)
+        try group.start()
+    }
+
+    override func tearDown() {
+        group.shutdown()
+        group = nil
+    }
+
+    private func startServer(_ server: UpgradeThenEcho, limits: ConnectionLimits = ConnectionLimits()) throws -> UInt16 {
+        let loop = group.loops[0]
+        let box = OnLoop(server)
+        return try runOn(loop) { () -> Result<UInt16, SystemError> in
+            do throws(SystemError) {
+                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
+                    _ = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: limits, delegate: box.value)
+                })
+                try listener.start()
+                return .success(listener.port)
+            } catch { return .failure(error) }
+        }.get()
+    }
+
+    private func connectClient(port: UInt16, handler: RecordingChannelHandler, limits: ConnectionLimits = ConnectionLimits())
+        -> Result<OnLoop<WebSocketChannel>, WebSocketConnectError>?
+    {
+        let loop = group.loops[1]
+        let result = Collected<Result<OnLoop<WebSocketChannel>, WebSocketConnectError>>()
+        runOn(loop) {
+            WebSocketClient.connect(host: "127.0.0.1", port: port, path: "/x", subprotocols: ["tickwire.v1"], on: loop, limits: limits,
+                                    handler: handler) { outcome in result.append(outcome.map { OnLoop($0) }) }
+        }
+        _ = waitUntil { !result.values.isEmpty }
+        return result.values.first
+    }
+
+    func testClientHandshakeNegotiatesSubprotocolAndMessagesEchoInBothTypes() throws {
+        let port = try startServer(UpgradeThenEcho(limits: WebSocketLimits()))
+        let handler = RecordingChannelHandler()
+        let channel = try XCTUnwrap(try connectClient(port: port, handler: handler)?.get())
+        XCTAssertEqual(channel.value.subprotocol, "tickwire.v1")
+        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
+        runOn(group.loops[1]) {
+            channel.value.send(text: "héllo")
+            _ = big.withUnsafeBytes { channel.value.send(binary: $0) }
+            _ = [UInt8]([1, 2, 3]).withUnsafeBytes { channel.value.sendPing($0) }
+        }
+        XCTAssertTrue(waitUntil { handler.texts.values == ["héllo"] && handler.binaries.values.count == 1 && handler.pongs.values.count == 1 })
+        XCTAssertEqual(handler.binaries.values[0], big)
+        XCTAssertEqual(handler.pongs.values, [[1, 2, 3]])
+    }
+
+    func testCloseHandshakeCompletesWithTheSameCodeOnBothSides() throws {
+        let server = UpgradeThenEcho(limits: WebSocketLimits())
+        let port = try startServer(server)
+        let handler = RecordingChannelHandler()
+        let channel = try XCTUnwrap(try connectClient(port: port, handler: handler)?.get())
+        runOn(group.loops[1]) { channel.value.close(code: 4001, reason: "done") }
+        XCTAssertTrue(waitUntil { server.closes.values == [4001] })
+        XCTAssertEqual(handler.closes.values, [4001])
+        XCTAssertTrue(waitUntil { runOn(self.group.loops[1]) { !channel.value.connection.isOpen } }, "TCP ends after the handshake")
+    }
+
+    func testOversizedMessageFailsTheConnectionWith1009() throws {
+        let server = UpgradeThenEcho(limits: WebSocketLimits(frameBytesMax: 1000, messageBytesMax: 1000))
+        let port = try startServer(server)
+        let handler = RecordingChannelHandler()
+        let channel = try XCTUnwrap(try connectClient(port: port, handler: handler)?.get())
+        runOn(group.loops[1]) { _ = [UInt8](repeating: 0, count: 1001).withUnsafeBytes { channel.value.send(binary: $0) } }
+        XCTAssertTrue(waitUntil { server.closes.values == [1009] && handler.closes.values == [1009] })
+        XCTAssertEqual(server.violations.values, ["1009 frame of 1001 bytes over the limit of 1000"])
+    }
+
+    func testSilentPeerIsPingedAndThenClosedAtTheIdleTimeout() throws {
+        var limits = ConnectionLimits()
+        limits.pingIntervalNs = 50_000_000
+        limits.idleTimeoutNs = 300_000_000
+        let server = UpgradeThenEcho(limits: WebSocketLimits())
+        let port = try startServer(server, limits: limits)
+        // The client answers pings automatically, so it stays alive past the idle timeout…
+        let handler = RecordingChannelHandler()
+        let channel = try XCTUnwrap(try connectClient(port: port, handler: handler)?.get())
+        usleep(600_000)
+        XCTAssertTrue(server.closes.values.isEmpty, "a peer that answers pings is not idle")
+        // …until it stops reading altogether.
+        runOn(group.loops[1]) { channel.value.connection.pauseReading() }
+        XCTAssertTrue(waitUntil(seconds: 3) { server.closes.values == [1001] })
+        XCTAssertEqual(server.violations.values, ["1001 idle timeout"])
+    }
+
+    func testHandshakeRefusalIsReportedToTheClient() throws {
+        // A plain TCP echo is not a WebSocket server: its "response" is our own request.
+        let loop = group.loops[0]
+        let port = try runOn(loop) { () -> Result<UInt16, SystemError> in
+            do throws(SystemError) {
+                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
+                    _ = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: ConnectionLimits(), delegate: EchoDelegate())
+                })
+                try listener.start()
+                return .success(listener.port)
+            } catch { return .failure(error) }
+        }.get()
+        let outcome = connectClient(port: port, handler: RecordingChannelHandler())
+        guard case .failure(.handshakeRejected(.malformedResponse)) = outcome else { return XCTFail("\(String(describing: outcome))") }
+    }
+}
