@@ -8,10 +8,13 @@ public protocol EventLoopHandler: AnyObject {
     func handleEvents(_ events: UInt32)
     /// Called on the loop thread every `sweepIntervalNs`, for timeouts that need no timer of their own.
     func sweep(nowNs: UInt64)
+    /// The loop is stopping: release the file descriptor (it is deregistered afterwards in any case).
+    func loopDidStop()
 }
 
 extension EventLoopHandler {
     public func sweep(nowNs: UInt64) {}
+    public func loopDidStop() {}
 }
 
 /// Identifies a scheduled timer, for `cancelTimer`.
@@ -270,7 +273,8 @@ public final class EventLoop: @unchecked Sendable {
         for hook in stopHooks { hook() }
         stopHooks.removeAll()
         timerCallbacks.removeAll()
-        for slot in registrations.indices where registrations[slot].handler != nil {
+        for slot in registrations.indices {
+            registrations[slot].handler?.loopDidStop()
             deregister(fd: Int32(slot))
         }
     }

@@ -167,6 +167,8 @@ public final class TCPConnection: EventLoopHandler {
         }
     }
 
+    public func loopDidStop() { close(reason: .shutdown) }
+
     // MARK: Writing
 
     /// Sends `bytes` (copied only if the kernel does not take them all). Returns false if the connection is closed.

@@ -50,9 +50,15 @@ public final class TCPListener: EventLoopHandler {
         }
     }
 
+    private var isClosed = false
+
     /// Stops accepting and closes the socket (call on the loop).
     public func close() {
+        guard !isClosed else { return }
+        isClosed = true
         loop.deregister(fd: fd)
         Glibc.close(fd)
     }
+
+    public func loopDidStop() { close() }
 }

@@ -16,6 +16,9 @@ final class BenchmarkBroadcaster: WebSocketChannelHandler, ChannelOpenObserver {
     private var timer: TimerID?
     /// Ticks whose deadline passed by more than one period before they ran.
     private(set) var lateTicks = 0
+    /// How late each tick ran after its deadline (bounded: the first `latenessSamplesMax`).
+    private var latenessNs: [UInt64] = []
+    private static let latenessSamplesMax = 1_000_000
     /// Deliveries skipped because the subscriber was not writable.
     private(set) var skippedSends = 0
 
@@ -39,14 +42,25 @@ final class BenchmarkBroadcaster: WebSocketChannelHandler, ChannelOpenObserver {
 
     deinit { frame.deallocate() }
 
+    /// Stops ticking and logs how precisely the ticks ran.
     func stop() {
         if let timer { context.loop.cancelTimer(timer) }
         timer = nil
+        let sorted = latenessNs.sorted()
+        guard !sorted.isEmpty else { return }
+        func microseconds(_ quantile: Double) -> String {
+            let value = sorted[min(sorted.count - 1, Int(Double(sorted.count) * quantile))]
+            return String(Double(value / 100) / 10)
+        }
+        context.logger.info("benchmark broadcast on loop \(context.loop.index): \(sequence) ticks, \(lateTicks) over a period late, "
+                            + "lateness µs p50 \(microseconds(0.5)) p99 \(microseconds(0.99)) max \(microseconds(1)), "
+                            + "\(skippedSends) sends skipped for backpressure")
     }
 
     private func tick(deadlineNs: UInt64, periodNs: UInt64) {
         let nowNs = monotonicNowNs()
         if nowNs - deadlineNs > periodNs { lateTicks += 1 }
+        if latenessNs.count < Self.latenessSamplesMax { latenessNs.append(nowNs - deadlineNs) }
         sequence += 1
         if payloadBytes >= 24 {
             frame.storeBytes(of: nowNs.littleEndian, toByteOffset: payloadOffset + 8, as: UInt64.self)

@@ -161,3 +161,42 @@ final class TCPConnectionTests: XCTestCase {
         XCTAssertEqual(client.closes.values, [.local])
     }
 }
+
+final class LoopShutdownTests: XCTestCase {
+    private func openFileDescriptorCount() -> Int {
+        var count = 0
+        guard let directory = opendir("/proc/self/fd") else { return -1 }
+        while readdir(directory) != nil { count += 1 }
+        closedir(directory)
+        return count
+    }
+
+    func testStoppingLoopsClosesTheirListenersAndConnections() throws {
+        let before = openFileDescriptorCount()
+        try runLoopsWithConnectionsThenStop()
+        XCTAssertEqual(openFileDescriptorCount(), before, "every socket, epoll, eventfd and timerfd fd was closed")
+    }
+
+    private func runLoopsWithConnectionsThenStop() throws {
+        let group = try EventLoopGroup(count: 2)
+        try group.start()
+        let loop = group.loops[0]
+        let port = try runOn(loop) { () -> Result<UInt16, SystemError> in
+            do throws(SystemError) {
+                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
+                    _ = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: ConnectionLimits(), delegate: EchoDelegate())
+                })
+                try listener.start()
+                return .success(listener.port)
+            } catch { return .failure(error) }
+        }.get()
+        let clients = (0..<5).map { _ in RecordingDelegate() }
+        for client in clients {
+            runOn(group.loops[1]) { _ = try? TCPConnection.connect(host: "127.0.0.1", port: port, on: group.loops[1], limits: ConnectionLimits(), delegate: client) }
+        }
+        XCTAssertTrue(waitUntil { clients.allSatisfy { $0.connected.withLock { $0 } } })
+        XCTAssertTrue(waitUntil { runOn(loop) { loop.registeredHandlerCount } == 6 }, "listener + 5 accepted connections")
+        group.shutdown()
+        XCTAssertTrue(clients.allSatisfy { $0.closes.values == [.shutdown] })
+    }
+}

@@ -56,5 +56,10 @@ row("echo RTT p50 us", "echo", "lat_p50_us", "{:.1f}")
 row("echo RTT p99 us", "echo", "lat_p99_us", "{:.1f}")
 row("idle RSS KiB per connection", "idle", "server_rss_kb_per_conn", "{:.2f}")
 foreign = [r.get("foreign_cpu0", 0) for r in floor + tickwire]
+import glob, re
+for log in sorted(glob.glob(sys.argv[2] + ".server.log")):
+    for line in open(log):
+        if "benchmark broadcast on loop" in line:
+            print("tickwire timer:", line.split(" info ", 1)[-1].strip())
 print(f"foreign load on CPU 0 during runs: max {max(foreign):.2f}" if foreign else "")
 PY
