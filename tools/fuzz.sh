@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/fuzz.sh TARGET SECONDS [libFuzzer flags...]
 #
-# Builds a libFuzzer target (with AddressSanitizer) from Sources/WebSocket plus tools/fuzz/TARGET.swift and runs
+# Builds a libFuzzer target (with AddressSanitizer) from Sources/WebSocket plus its file in tools/fuzz/ and runs
 # it for SECONDS on one core. TARGET: frame-reader | http-parser. The corpus persists in
 # tools/fuzz/corpus-TARGET (git-ignored); crashes land in tools/fuzz/out/ as crash-* files. Exit status is
 # non-zero when the fuzzer found a crash. The last lines of the log give executions (#N) and coverage.
@@ -10,15 +10,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${1:-}"; SECONDS_TO_RUN="${2:-60}"; shift 2 || true
 case "$TARGET" in
-  frame-reader) SOURCE=FrameReaderFuzz.swift ;;
-  http-parser) SOURCE=HTTPParserFuzz.swift ;;
+  frame-reader) SOURCES=("$ROOT/tools/fuzz/FrameReaderFuzz.swift" "$ROOT/Tests/WebSocketTests/ReaderHarness.swift") ;;
+  http-parser) SOURCES=("$ROOT/tools/fuzz/HTTPParserFuzz.swift") ;;
   *) echo "usage: tools/fuzz.sh frame-reader|http-parser SECONDS [libFuzzer flags]" >&2; exit 2 ;;
 esac
 OUT="$ROOT/tools/fuzz/out"; CORPUS="$ROOT/tools/fuzz/corpus-$TARGET"; BIN="$OUT/fuzz-$TARGET"
 mkdir -p "$OUT" "$CORPUS"
 echo "building $TARGET (swiftc -sanitize=fuzzer,address -O)..."
 swiftc -swift-version 6 -parse-as-library -O -sanitize=fuzzer,address -module-name FuzzTarget \
-  "$ROOT"/Sources/WebSocket/*.swift "$ROOT/tools/fuzz/$SOURCE" -o "$BIN" 2>&1 | { grep -v "Cannot export local symbol" || true; }
+  "$ROOT"/Sources/WebSocket/*.swift "${SOURCES[@]}" -o "$BIN" 2>&1 | { grep -v "Cannot export local symbol" || true; }
 # Seeds: the RFC 6455 §5.7 examples and a real upgrade request, so coverage starts deep.
 printf '\x00\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58' > "$CORPUS/seed-masked-hello"
 printf '\x00\x01\x83\x37\xfa\x21\x3d\x7f\x9f\x4d\x80\x82\x37\xfa\x21\x3d\x5b\x90' > "$CORPUS/seed-fragmented"

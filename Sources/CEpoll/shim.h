@@ -93,21 +93,28 @@ static inline int tw_signalfd_read(int fd) {
 
 static inline void tw_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
+/// Fills `address` for an IPv4 or IPv6 literal; returns the address family, or -1 if `host` is neither.
+static inline int tw_socket_address(const char *host, uint16_t port, struct sockaddr_storage *address, socklen_t *length) {
+    memset(address, 0, sizeof *address);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)address;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)address;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET; v4->sin_port = htons(port); *length = sizeof *v4;
+        return AF_INET;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6; v6->sin6_port = htons(port); *length = sizeof *v6;
+        return AF_INET6;
+    }
+    return -1;
+}
+
 /// A non-blocking TCP listener on an IPv4 or IPv6 literal. Returns the fd or -errno.
 static inline int tw_listen_tcp(const char *host, uint16_t port, int backlog, int reuse_port) {
     struct sockaddr_storage address;
     socklen_t length;
-    memset(&address, 0, sizeof address);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&address;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&address;
-    int family;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        family = AF_INET; v4->sin_family = AF_INET; v4->sin_port = htons(port); length = sizeof *v4;
-    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        family = AF_INET6; v6->sin6_family = AF_INET6; v6->sin6_port = htons(port); length = sizeof *v6;
-    } else {
-        return -EINVAL;
-    }
+    int family = tw_socket_address(host, port, &address, &length);
+    if (family < 0) return -EINVAL;
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     int one = 1;
@@ -156,17 +163,8 @@ static inline int tw_accept(int listen_fd, char *peer, size_t peer_size) {
 static inline int tw_connect_tcp(const char *host, uint16_t port) {
     struct sockaddr_storage address;
     socklen_t length;
-    memset(&address, 0, sizeof address);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&address;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&address;
-    int family;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        family = AF_INET; v4->sin_family = AF_INET; v4->sin_port = htons(port); length = sizeof *v4;
-    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        family = AF_INET6; v6->sin6_family = AF_INET6; v6->sin6_port = htons(port); length = sizeof *v6;
-    } else {
-        return -EINVAL;
-    }
+    int family = tw_socket_address(host, port, &address, &length);
+    if (family < 0) return -EINVAL;
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     int one = 1;

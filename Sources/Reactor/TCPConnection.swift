@@ -175,59 +175,39 @@ public final class TCPConnection: EventLoopHandler {
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard state == .open, !shutdownWhenFlushed else { return false }
-        var offset = 0
-        if writeQueue.isEmpty {
-            let written = Glibc.write(fd, bytes.baseAddress, bytes.count)
-            if written == bytes.count {
-                bytesSent += written
-                return true
-            }
-            if written < 0 {
-                let error = tw_errno()
-                guard error == EAGAIN || error == EINTR else {
-                    close(reason: .error(SystemError("write", errno: error)))
-                    return false
-                }
-            } else {
-                offset = written
-                bytesSent += written
-            }
-        }
-        return enqueue(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        guard writeQueue.isEmpty else { return enqueue(bytes) }
+        guard let written = account(Glibc.write(fd, bytes.baseAddress, bytes.count), call: "write") else { return false }
+        return written == bytes.count || enqueue(UnsafeRawBufferPointer(rebasing: bytes[written...]))
     }
 
     /// Sends `header` then `payload` with one writev, without joining them.
     @discardableResult
     public func write(_ header: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Bool {
         guard state == .open, !shutdownWhenFlushed else { return false }
-        guard writeQueue.isEmpty else {
-            return enqueue(header) && enqueue(payload)
-        }
+        guard writeQueue.isEmpty else { return enqueue(header) && enqueue(payload) }
         var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress), iov_len: header.count),
                        iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count))
-        let written = withUnsafeMutableBytes(of: &vectors) { raw in
+        let result = withUnsafeMutableBytes(of: &vectors) { raw in
             tw_writev(fd, raw.baseAddress!.assumingMemoryBound(to: iovec.self), 2)
         }
-        let total = header.count + payload.count
-        if written == total {
-            bytesSent += written
-            return true
+        guard let written = account(result, call: "writev") else { return false }
+        if written == header.count + payload.count { return true }
+        if written < header.count {
+            return enqueue(UnsafeRawBufferPointer(rebasing: header[written...])) && enqueue(payload)
         }
-        var done = 0
-        if written < 0 {
-            let error = tw_errno()
-            guard error == EAGAIN || error == EINTR else {
-                close(reason: .error(SystemError("writev", errno: error)))
-                return false
-            }
-        } else {
-            done = written
-            bytesSent += written
+        return enqueue(UnsafeRawBufferPointer(rebasing: payload[(written - header.count)...]))
+    }
+
+    /// Counts a write's result: bytes written (0 when the socket is full), or nil after closing on an error.
+    private func account(_ result: Int, call: String) -> Int? {
+        if result >= 0 {
+            bytesSent += result
+            return result
         }
-        if done < header.count {
-            return enqueue(UnsafeRawBufferPointer(rebasing: header[done...])) && enqueue(payload)
-        }
-        return enqueue(UnsafeRawBufferPointer(rebasing: payload[(done - header.count)...]))
+        let error = tw_errno()
+        if error == EAGAIN || error == EINTR { return 0 }
+        close(reason: .error(SystemError(call, errno: error)))
+        return nil
     }
 
     private func enqueue(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -2,19 +2,7 @@ import Dispatch
 import Reactor
 import XCTest
 
-final class EventLoopTests: XCTestCase {
-    private var group: EventLoopGroup!
-
-    override func setUpWithError() throws {
-        group = try EventLoopGroup(count: 2, sweepIntervalNs: 20_000_000)
-        try group.start()
-    }
-
-    override func tearDown() {
-        group.shutdown()
-        group = nil
-    }
-
+final class EventLoopTests: LoopGroupTestCase {
     func testTimersFireInDeadlineOrderNotSchedulingOrder() {
         let loop = group.loops[0]
         let fired = Collected<Int>()

@@ -38,3 +38,40 @@ func waitUntil(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// A test case with two running event loops, stopped after each test.
+class LoopGroupTestCase: XCTestCase {
+    var group: EventLoopGroup!
+
+    /// How often the loops sweep for timeouts; short, so timeout tests finish quickly.
+    var sweepIntervalNs: UInt64 { 10_000_000 }
+
+    override func setUpWithError() throws {
+        group = try EventLoopGroup(count: 2, sweepIntervalNs: sweepIntervalNs)
+        try group.start()
+    }
+
+    override func tearDown() {
+        group.shutdown()
+        group = nil
+    }
+}
+
+/// Starts a listener on `loop` whose connections get `makeDelegate()` and are passed to `onAccepted`; returns its port.
+func startListener(on loop: EventLoop, limits: ConnectionLimits = ConnectionLimits(),
+                   onAccepted: @escaping (TCPConnection) -> Void = { _ in },
+                   _ makeDelegate: @escaping () -> TCPConnectionDelegate) throws -> UInt16 {
+    try runOn(loop) { () -> Result<UInt16, SystemError> in
+        do throws(SystemError) {
+            let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
+                if let connection = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: limits, delegate: makeDelegate()) {
+                    onAccepted(connection)
+                }
+            })
+            try listener.start()
+            return .success(listener.port)
+        } catch {
+            return .failure(error)
+        }
+    }.get()
+}

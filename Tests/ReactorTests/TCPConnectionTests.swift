@@ -28,38 +28,13 @@ final class RecordingDelegate: TCPConnectionDelegate, @unchecked Sendable {
     func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason) { closes.append(reason) }
 }
 
-final class TCPConnectionTests: XCTestCase {
-    private var group: EventLoopGroup!
-    private var listenerPort: UInt16 = 0
+final class TCPConnectionTests: LoopGroupTestCase {
     private let accepted = Collected<OnLoop<TCPConnection>>()
-
-    override func setUpWithError() throws {
-        group = try EventLoopGroup(count: 2, sweepIntervalNs: 20_000_000)
-        try group.start()
-    }
-
-    override func tearDown() {
-        group.shutdown()
-        group = nil
-    }
 
     /// Starts a listener on loop 0 whose connections get `makeDelegate()`; returns its port.
     private func listen(limits: ConnectionLimits = ConnectionLimits(), _ makeDelegate: @escaping () -> TCPConnectionDelegate) throws -> UInt16 {
-        let loop = group.loops[0]
         let accepted = self.accepted
-        return try runOn(loop) { () -> Result<UInt16, SystemError> in
-            do throws(SystemError) {
-                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
-                    if let connection = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: limits, delegate: makeDelegate()) {
-                        accepted.append(OnLoop(connection))
-                    }
-                })
-                try listener.start()
-                return .success(listener.port)
-            } catch {
-                return .failure(error)
-            }
-        }.get()
+        return try startListener(on: group.loops[0], limits: limits, onAccepted: { accepted.append(OnLoop($0)) }, makeDelegate)
     }
 
     private func connect(port: UInt16, loop: EventLoop, limits: ConnectionLimits = ConnectionLimits(),
@@ -78,10 +53,8 @@ final class TCPConnectionTests: XCTestCase {
     }
 
     func testConnectToAClosedPortReportsAnError() throws {
-        let port = try listen { EchoDelegate() }
-        runOn(group.loops[0]) { }  // listener exists; now pick a port nobody listens on
         let client = RecordingDelegate()
-        _ = connect(port: port == 1 ? 2 : 1, loop: group.loops[1], delegate: client)
+        _ = connect(port: 1, loop: group.loops[1], delegate: client)  // nothing listens on port 1 here
         XCTAssertTrue(waitUntil { !client.closes.values.isEmpty })
         guard case .error(let error) = client.closes.values.first else { return XCTFail("\(client.closes.values)") }
         XCTAssertEqual(error.errno, ECONNREFUSED)
@@ -181,15 +154,7 @@ final class LoopShutdownTests: XCTestCase {
         let group = try EventLoopGroup(count: 2)
         try group.start()
         let loop = group.loops[0]
-        let port = try runOn(loop) { () -> Result<UInt16, SystemError> in
-            do throws(SystemError) {
-                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
-                    _ = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: ConnectionLimits(), delegate: EchoDelegate())
-                })
-                try listener.start()
-                return .success(listener.port)
-            } catch { return .failure(error) }
-        }.get()
+        let port = try startListener(on: loop) { EchoDelegate() }
         let clients = (0..<5).map { _ in RecordingDelegate() }
         for client in clients {
             runOn(group.loops[1]) { _ = try? TCPConnection.connect(host: "127.0.0.1", port: port, on: group.loops[1], limits: ConnectionLimits(), delegate: client) }

@@ -41,31 +41,9 @@ final class RecordingChannelHandler: WebSocketChannelHandler, @unchecked Sendabl
     func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) { closes.append(code) }
 }
 
-final class WebSocketChannelTests: XCTestCase {
-    private var group: EventLoopGroup!
-
-    override func setUpWithError() throws {
-        group = try EventLoopGroup(count: 2, sweepIntervalNs: 10_000_000)
-        try group.start()
-    }
-
-    override func tearDown() {
-        group.shutdown()
-        group = nil
-    }
-
+final class WebSocketChannelTests: LoopGroupTestCase {
     private func startServer(_ server: UpgradeThenEcho, limits: ConnectionLimits = ConnectionLimits()) throws -> UInt16 {
-        let loop = group.loops[0]
-        let box = OnLoop(server)
-        return try runOn(loop) { () -> Result<UInt16, SystemError> in
-            do throws(SystemError) {
-                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
-                    _ = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: limits, delegate: box.value)
-                })
-                try listener.start()
-                return .success(listener.port)
-            } catch { return .failure(error) }
-        }.get()
+        try startListener(on: group.loops[0], limits: limits) { server }
     }
 
     private func connectClient(port: UInt16, handler: RecordingChannelHandler, limits: ConnectionLimits = ConnectionLimits())
@@ -137,16 +115,7 @@ final class WebSocketChannelTests: XCTestCase {
 
     func testHandshakeRefusalIsReportedToTheClient() throws {
         // A plain TCP echo is not a WebSocket server: its "response" is our own request.
-        let loop = group.loops[0]
-        let port = try runOn(loop) { () -> Result<UInt16, SystemError> in
-            do throws(SystemError) {
-                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, onAccept: { fd, peer in
-                    _ = try? TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: ConnectionLimits(), delegate: EchoDelegate())
-                })
-                try listener.start()
-                return .success(listener.port)
-            } catch { return .failure(error) }
-        }.get()
+        let port = try startListener(on: group.loops[0]) { EchoDelegate() }
         let outcome = connectClient(port: port, handler: RecordingChannelHandler())
         guard case .failure(.handshakeRejected(.malformedResponse)) = outcome else { return XCTFail("\(String(describing: outcome))") }
     }

@@ -1,8 +1,14 @@
+// Shared by the unit tests and the libFuzzer target (tools/fuzz.sh compiles this file into the fuzzer,
+// where the WebSocket sources are part of the same module).
+#if canImport(WebSocket)
 @testable import WebSocket
+#endif
 
 /// What a reader produced, copied out of its transient buffers.
 enum Observed: Equatable {
     case text(String)
+    /// A text message that is not UTF-8: the reader must never produce it.
+    case invalidText([UInt8])
     case binary([UInt8])
     case ping([UInt8])
     case pong([UInt8])
@@ -13,16 +19,28 @@ enum Observed: Equatable {
 /// Feeds `stream` to a fresh reader in pieces of `pieceBytes` (whole when nil) and records every event.
 func readEvents(_ stream: [UInt8], role: WebSocketRole = .server, limits: WebSocketLimits = WebSocketLimits(),
                 pieceBytes: Int? = nil) -> [Observed] {
+    readEvents(stream, role: role, limits: limits, pieces: pieceBytes.map { [$0] } ?? [])
+}
+
+/// Feeds `stream` to a fresh reader in pieces whose sizes cycle through `pieces` (whole when empty).
+func readEvents(_ stream: [UInt8], role: WebSocketRole, limits: WebSocketLimits, pieces: [Int]) -> [Observed] {
     var reader = WebSocketReader(role: role, limits: limits)
-    return feed(&reader, stream, pieceBytes: pieceBytes)
+    return feed(&reader, stream, pieces: pieces)
 }
 
 /// Feeds `stream` to `reader`, in pieces, and records events until the input ends or an error.
 func feed(_ reader: inout WebSocketReader, _ stream: [UInt8], pieceBytes: Int? = nil) -> [Observed] {
+    feed(&reader, stream, pieces: pieceBytes.map { [$0] } ?? [])
+}
+
+/// Feeds `stream` to `reader` in pieces whose sizes cycle through `pieces` (whole when empty).
+func feed(_ reader: inout WebSocketReader, _ stream: [UInt8], pieces: [Int]) -> [Observed] {
     var observed: [Observed] = []
     var start = 0
+    var pieceIndex = 0
     repeat {
-        let length = min(pieceBytes ?? stream.count, stream.count - start)
+        let length = min(pieces.isEmpty ? stream.count : pieces[pieceIndex % pieces.count], stream.count - start)
+        pieceIndex += 1
         var chunk = Array(stream[start..<start + length])
         start += length
         var offset = 0
@@ -35,7 +53,8 @@ func feed(_ reader: inout WebSocketReader, _ stream: [UInt8], pieceBytes: Int? =
                     return true
                 case .event(let event):
                     switch event {
-                    case .text(let bytes): observed.append(.text(String(decoding: bytes, as: UTF8.self)))
+                    case .text(let bytes):
+                        observed.append(String(validating: Array(bytes), as: UTF8.self).map(Observed.text) ?? .invalidText(Array(bytes)))
                     case .binary(let bytes): observed.append(.binary(Array(bytes)))
                     case .ping(let bytes): observed.append(.ping(Array(bytes)))
                     case .pong(let bytes): observed.append(.pong(Array(bytes)))

@@ -1,59 +1,11 @@
-// libFuzzer target for WebSocketReader, compiled together with Sources/WebSocket by tools/fuzz.sh.
+// libFuzzer target for WebSocketReader, compiled by tools/fuzz.sh together with Sources/WebSocket and the unit
+// tests' reader harness (Tests/WebSocketTests/ReaderHarness.swift).
 //
-// Byte 0 picks the role, small or default limits, and the seed of a chunking pattern. The rest is the byte
-// stream. Checked on every input, besides "never traps":
-//  - split invariance: the stream read whole and read in random pieces gives the same events and error;
-//  - every text message is valid UTF-8 by the standard library's own decoder;
-//  - no message or control payload exceeds its limit; a close code is one that may be on the wire.
-
-private enum Observed: Equatable {
-    case text([UInt8]), binary([UInt8]), ping([UInt8]), pong([UInt8]), close(UInt16?, [UInt8]), failed(WebSocketError)
-}
-
-private func readAll(_ stream: [UInt8], role: WebSocketRole, limits: WebSocketLimits, pieces: [Int]) -> [Observed] {
-    var reader = WebSocketReader(role: role, limits: limits)
-    var observed: [Observed] = []
-    var start = 0
-    var pieceIndex = 0
-    while start < stream.count {
-        let length = pieces.isEmpty ? stream.count : min(pieces[pieceIndex % pieces.count], stream.count - start)
-        pieceIndex += 1
-        var chunk = Array(stream[start..<start + length])
-        start += length
-        var offset = 0
-        let stop: Bool = chunk.withUnsafeMutableBytes { buffer in
-            while true {
-                switch reader.next(buffer, offset: &offset) {
-                case .needMoreInput: return false
-                case .failed(let error):
-                    observed.append(.failed(error))
-                    return true
-                case .event(let event):
-                    switch event {
-                    case .text(let bytes):
-                        precondition(String(validating: Array(bytes), as: UTF8.self) != nil, "reader passed invalid UTF-8")
-                        precondition(bytes.count <= limits.messageBytesMax)
-                        observed.append(.text(Array(bytes)))
-                    case .binary(let bytes):
-                        precondition(bytes.count <= limits.messageBytesMax)
-                        observed.append(.binary(Array(bytes)))
-                    case .ping(let bytes):
-                        precondition(bytes.count <= 125)
-                        observed.append(.ping(Array(bytes)))
-                    case .pong(let bytes):
-                        precondition(bytes.count <= 125)
-                        observed.append(.pong(Array(bytes)))
-                    case .close(let code, let reason):
-                        if let code { precondition(WebSocketCloseCode.isValidOnWire(code)) }
-                        observed.append(.close(code, Array(reason)))
-                    }
-                }
-            }
-        }
-        if stop { break }
-    }
-    return observed
-}
+// Byte 0 picks the role, small or default limits, and the seed of a chunking pattern; the rest is the stream.
+// Checked on every input, besides "never traps":
+//  - split invariance: the stream read whole and read in pieces of 1-16 bytes gives the same events and error;
+//  - no text message that is not UTF-8 (by the standard library's own decoder);
+//  - no message over the message limit, no control payload over 125 bytes, no close code that may not be sent.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func frameReaderFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -66,10 +18,22 @@ public func frameReaderFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var pieces: [Int] = []
     for _ in 0..<8 {
         seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        pieces.append(Int(seed >> 60) + 1)  // 1...16 bytes
+        pieces.append(Int(seed >> 60) + 1)
     }
-    let whole = readAll(stream, role: role, limits: limits, pieces: [])
-    let split = readAll(stream, role: role, limits: limits, pieces: pieces)
+    let whole = readEvents(stream, role: role, limits: limits, pieces: [])
+    let split = readEvents(stream, role: role, limits: limits, pieces: pieces)
     precondition(whole == split, "reader results depend on how the stream is split")
+    for event in whole {
+        switch event {
+        case .invalidText(let bytes): preconditionFailure("reader passed invalid UTF-8: \(bytes)")
+        case .text(let text): precondition(text.utf8.count <= limits.messageBytesMax)
+        case .binary(let bytes): precondition(bytes.count <= limits.messageBytesMax)
+        case .ping(let bytes), .pong(let bytes): precondition(bytes.count <= 125)
+        case .close(let code, let reason):
+            precondition(reason.utf8.count <= 123)
+            if let code { precondition(WebSocketCloseCode.isValidOnWire(code)) }
+        case .failed: break
+        }
+    }
     return 0
 }
