@@ -19,11 +19,15 @@ let package = Package(
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
         .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Sources/Server"),
         .executableTarget(name: "tickwire", dependencies: ["Server"], path: "Sources/tickwire"),
+        // The game's binary protocol: bit streams with one serialize function per message, shared by server,
+        // bots and replay.
+        .target(name: "Wire", dependencies: ["Engine"], path: "Sources/Wire"),
         // The deterministic game API: fixed-point math, seeded random numbers, entity storage, a spatial grid,
         // state hashing. Pure Swift, standard library only: no I/O, no clocks, no threads.
         .target(name: "Engine", path: "Simulation/Engine"),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
+        .testTarget(name: "WireTests", dependencies: ["Wire"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket"], path: "Tests/ServerTests"),
     ],
