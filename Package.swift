@@ -25,10 +25,13 @@ let package = Package(
         // The deterministic game API: fixed-point math, seeded random numbers, entity storage, a spatial grid,
         // state hashing. Pure Swift, standard library only: no I/O, no clocks, no threads.
         .target(name: "Engine", path: "Simulation/Engine"),
+        // The demo game, built only on Engine.
+        .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena"),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
         .testTarget(name: "WireTests", dependencies: ["Wire"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+        .testTarget(name: "ArenaTests", dependencies: ["Arena", "Engine", "Wire"], path: "Tests/ArenaTests"),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket"], path: "Tests/ServerTests"),
     ],
     swiftLanguageModes: [.v6]

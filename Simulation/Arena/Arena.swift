@@ -1,0 +1,368 @@
+import Engine
+
+/// The demo game: a top-down arena larger than one screen, with wall blocks. Players accelerate with
+/// WASD, slide to a stop under friction, collide with walls, bounds and each other, aim with the mouse and shoot
+/// projectiles with a cooldown. A hit costs 25 health; at zero the player dies, the shooter scores, and the
+/// player respawns two seconds later at a random free spot. Deterministic: built only on `Engine`.
+public struct Arena: Game {
+    public typealias Config = ArenaConfig
+
+    public static let name = "arena"
+    public static let version = 1
+    public static let inputBitCount = ArenaInput.bitCount
+
+    /// Positions are snapped to 1/16 unit every tick, so snapshots carry them exactly as 16ths.
+    static let positionShift: Int64 = 12
+
+    /// Entity kinds on the wire: fields are the simulation's values in 16ths of a unit.
+    public static let schema = EntitySchema(kinds: [
+        EntityKind(number: 0, name: "player", fields: [
+            EntityField("x", range: 0...65535, smallDeltaBits: 8), EntityField("y", range: 0...65535, smallDeltaBits: 8),
+            EntityField("aim", range: 0...65535, smallDeltaBits: 9), EntityField("health", range: 0...255),
+            EntityField("score", range: 0...65535), EntityField("alive", range: 0...1), EntityField("player", range: 0...65535),
+        ]),
+        EntityKind(number: 1, name: "projectile", fields: [
+            EntityField("x", range: 0...65535, smallDeltaBits: 10), EntityField("y", range: 0...65535, smallDeltaBits: 10),
+        ]),
+        EntityKind(number: 2, name: "obstacle", fields: [
+            EntityField("minX", range: 0...65535), EntityField("minY", range: 0...65535),
+            EntityField("maxX", range: 0...65535), EntityField("maxY", range: 0...65535),
+        ]),
+    ])
+
+    enum Entity: Hashable {
+        case player(ArenaPlayer)
+        case projectile(ArenaProjectile)
+        case obstacle(ArenaObstacle)
+    }
+
+    public let config: ArenaConfig
+    public private(set) var tick: UInt32 = 0
+    private var random: DeterministicRandom
+    private var entities: EntityStore<Entity>
+    private var avatars: [PlayerID: EntityID] = [:]
+    private var projectileCount = 0
+    private var playerGrid: SpatialGrid
+
+    public init(config: ArenaConfig, seed: UInt64) {
+        self.config = config
+        random = DeterministicRandom(seed: seed)
+        entities = EntityStore(capacity: config.obstacleCount + config.playersMax + config.projectilesMax)
+        playerGrid = SpatialGrid(width: config.worldWidth, height: config.worldHeight, cellSize: config.playerRadius * 8)
+        placeObstacles()
+    }
+
+    public var worldSize: FixedVector { FixedVector(x: config.worldWidth, y: config.worldHeight) }
+
+    // MARK: Joining and leaving
+
+    public mutating func join(_ player: PlayerID, name: String) -> EntityID? {
+        guard avatars[player] == nil else { return avatars[player] }
+        guard avatars.count < config.playersMax else { return nil }
+        let avatar = ArenaPlayer(player: player, name: name, position: freeSpawnPoint(), health: config.healthMax)
+        guard let id = entities.insert(.player(avatar)) else { return nil }
+        avatars[player] = id
+        return id
+    }
+
+    public mutating func leave(_ player: PlayerID) {
+        guard let id = avatars.removeValue(forKey: player) else { return }
+        entities.remove(id)
+    }
+
+    // MARK: The tick
+
+    public mutating func step(inputs: [(player: PlayerID, input: InputBits)]) {
+        tick &+= 1
+        respawnDeadPlayers()
+        for (player, bits) in inputs {
+            guard let id = avatars[player], case .player(var avatar) = entities[id] else { continue }
+            apply(ArenaInput(bits), to: &avatar)
+            entities[id] = .player(avatar)
+        }
+        movePlayers()
+        separatePlayers()
+        moveProjectiles()
+    }
+
+    private mutating func apply(_ input: ArenaInput, to avatar: inout ArenaPlayer) {
+        avatar.aim = input.aim
+        guard avatar.isAlive else { return }
+        var direction = FixedVector(x: Fixed((input.right ? 1 : 0) - (input.left ? 1 : 0)),
+                                    y: Fixed((input.down ? 1 : 0) - (input.up ? 1 : 0)))
+        if direction.x.raw != 0 && direction.y.raw != 0 { direction = direction * Fixed(raw: 46341) }  // 1/√2
+        avatar.velocity = (avatar.velocity + direction * config.acceleration) * config.velocityRetained
+        if avatar.velocity.lengthSquared > config.speedMax * config.speedMax {
+            avatar.velocity = avatar.velocity.withLength(config.speedMax)
+        }
+        if input.shoot && tick >= avatar.nextShotTick && projectileCount < config.projectilesMax {
+            let aim = input.aim.direction
+            let muzzle = avatar.position + aim * (config.playerRadius + config.projectileRadius + 2)
+            let shot = ArenaProjectile(owner: avatar.player, position: Arena.snapped(muzzle), velocity: aim * config.projectileSpeed,
+                                       expiryTick: tick &+ UInt32(config.projectileLifetimeTicks))
+            if entities.insert(.projectile(shot)) != nil {
+                projectileCount += 1
+                avatar.nextShotTick = tick &+ UInt32(config.shotCooldownTicks)
+            }
+        }
+    }
+
+    private mutating func movePlayers() {
+        let obstacles = obstacleList()
+        let radius = config.playerRadius
+        let bounds = (radius...(config.worldWidth - radius), radius...(config.worldHeight - radius))
+        entities.updateEach { _, entity in
+            guard case .player(var avatar) = entity, avatar.isAlive else { return }
+            if avatar.velocity.x.raw == 0 && avatar.velocity.y.raw == 0 { return }
+            var position = avatar.position + avatar.velocity
+            if !bounds.0.contains(position.x) { avatar.velocity.x = .zero }
+            if !bounds.1.contains(position.y) { avatar.velocity.y = .zero }
+            position = FixedVector(x: position.x.clamped(to: bounds.0), y: position.y.clamped(to: bounds.1))
+            for obstacle in obstacles { Arena.pushOut(&position, radius: radius, from: obstacle) }
+            avatar.position = Arena.snapped(position)
+            entity = .player(avatar)
+        }
+    }
+
+    /// Moves a circle out of a block along the shortest way.
+    static func pushOut(_ position: inout FixedVector, radius: Fixed, from obstacle: ArenaObstacle) {
+        let nearest = obstacle.nearestPoint(to: position)
+        let offset = position - nearest
+        let distanceSquared = offset.lengthSquared
+        guard distanceSquared < radius * radius else { return }
+        if distanceSquared.raw > 0 {
+            position = nearest + offset.withLength(radius)
+            return
+        }
+        // The centre is inside the block: leave through the nearest side.
+        let exits = [(obstacle.minimum.x - radius - position.x, true), (obstacle.maximum.x + radius - position.x, true),
+                     (obstacle.minimum.y - radius - position.y, false), (obstacle.maximum.y + radius - position.y, false)]
+        let best = exits.min { $0.0.magnitude < $1.0.magnitude }!
+        if best.1 { position.x += best.0 } else { position.y += best.0 }
+    }
+
+    /// Pushes overlapping players apart, half each, in slot order.
+    private mutating func separatePlayers() {
+        let living = livingPlayers()
+        playerGrid.rebuild(living.map { (id: $0.id, position: $0.avatar.position) })
+        let diameter = config.playerRadius * 2
+        var neighbours: [EntityID] = []
+        for (id, _) in living {
+            guard case .player(var avatar) = entities[id] else { continue }
+            neighbours.removeAll(keepingCapacity: true)
+            playerGrid.query(center: avatar.position, halfExtent: FixedVector(x: diameter, y: diameter), into: &neighbours)
+            for other in neighbours where id < other {
+                guard case .player(var neighbour) = entities[other] else { continue }
+                let offset = neighbour.position - avatar.position
+                let distanceSquared = offset.lengthSquared
+                guard distanceSquared < diameter * diameter else { continue }
+                let push = distanceSquared.raw == 0 ? FixedVector(x: Fixed.half, y: .zero)
+                                                    : offset.withLength((diameter - offset.length) / 2)
+                avatar.position = Arena.snapped(clampToWorld(avatar.position - push))
+                neighbour.position = Arena.snapped(clampToWorld(neighbour.position + push))
+                entities[other] = .player(neighbour)
+            }
+            entities[id] = .player(avatar)
+        }
+    }
+
+    private mutating func moveProjectiles() {
+        let obstacles = obstacleList()
+        let living = livingPlayers()
+        playerGrid.rebuild(living.map { (id: $0.id, position: $0.avatar.position) })
+        let hitDistance = config.playerRadius + config.projectileRadius
+        let (worldWidth, worldHeight, tick, grid) = (config.worldWidth, config.worldHeight, self.tick, playerGrid)
+        var spent: [EntityID] = []
+        var hits: [(victim: EntityID, shooter: PlayerID)] = []
+        var candidates: [EntityID] = []
+        entities.updateEach { id, entity in
+            guard case .projectile(var shot) = entity else { return }
+            shot.position = Arena.snapped(shot.position + shot.velocity)
+            let inside = shot.position.x >= .zero && shot.position.y >= .zero
+                && shot.position.x <= worldWidth && shot.position.y <= worldHeight
+            if !inside || tick >= shot.expiryTick || obstacles.contains(where: { $0.contains(shot.position) }) {
+                spent.append(id)
+                return
+            }
+            candidates.removeAll(keepingCapacity: true)
+            grid.query(center: shot.position, halfExtent: FixedVector(x: hitDistance, y: hitDistance), into: &candidates)
+            for candidate in candidates.sorted() {
+                guard let target = living.first(where: { $0.id == candidate }), target.avatar.player != shot.owner,
+                      (target.avatar.position - shot.position).lengthSquared < hitDistance * hitDistance else { continue }
+                hits.append((candidate, shot.owner))
+                spent.append(id)
+                return
+            }
+            entity = .projectile(shot)
+        }
+        for id in spent {
+            entities.remove(id)
+            projectileCount -= 1
+        }
+        for (victim, shooter) in hits {
+            guard case .player(var avatar) = entities[victim], avatar.isAlive else { continue }
+            avatar.health -= config.projectileDamage
+            if avatar.health <= 0 {
+                avatar.health = 0
+                avatar.deaths += 1
+                avatar.velocity = .zero
+                avatar.respawnTick = tick &+ UInt32(config.respawnDelayTicks)
+                if let shooterID = avatars[shooter], case .player(var scorer) = entities[shooterID] {
+                    scorer.score += 1
+                    entities[shooterID] = .player(scorer)
+                }
+            }
+            entities[victim] = .player(avatar)
+        }
+    }
+
+    private mutating func respawnDeadPlayers() {
+        for (player, id) in avatars.sorted(by: { $0.key < $1.key }) {
+            guard case .player(var avatar) = entities[id], !avatar.isAlive, tick >= avatar.respawnTick else { continue }
+            avatar.position = freeSpawnPoint()
+            avatar.health = config.healthMax
+            avatar.respawnTick = 0
+            entities[id] = .player(avatar)
+            _ = player
+        }
+    }
+
+    // MARK: Places
+
+    private mutating func placeObstacles() {
+        for _ in 0..<config.obstacleCount {
+            let width = random.nextFixed(in: Fixed(60)...Fixed(260))
+            let height = random.nextFixed(in: Fixed(60)...Fixed(260))
+            let x = random.nextFixed(in: Fixed(100)...(config.worldWidth - width - 100))
+            let y = random.nextFixed(in: Fixed(100)...(config.worldHeight - height - 100))
+            let minimum = Arena.snapped(FixedVector(x: x, y: y))
+            _ = entities.insert(.obstacle(ArenaObstacle(minimum: minimum, maximum: Arena.snapped(minimum + FixedVector(x: width, y: height)))))
+        }
+    }
+
+    /// A random point clear of walls and players (best effort after 32 tries).
+    private mutating func freeSpawnPoint() -> FixedVector {
+        let margin = config.playerRadius * 2
+        let obstacles = obstacleList()
+        let players = livingPlayers()
+        var candidate = FixedVector.zero
+        for _ in 0..<32 {
+            candidate = Arena.snapped(FixedVector(x: random.nextFixed(in: margin...(config.worldWidth - margin)),
+                                            y: random.nextFixed(in: margin...(config.worldHeight - margin))))
+            let clearOfWalls = obstacles.allSatisfy { ($0.nearestPoint(to: candidate) - candidate).lengthSquared > margin * margin }
+            let clearOfPlayers = players.allSatisfy { ($0.avatar.position - candidate).lengthSquared > margin * margin * 4 }
+            if clearOfWalls && clearOfPlayers { break }
+        }
+        return candidate
+    }
+
+    private func clampToWorld(_ position: FixedVector) -> FixedVector {
+        let radius = config.playerRadius
+        return FixedVector(x: position.x.clamped(to: radius...(config.worldWidth - radius)),
+                           y: position.y.clamped(to: radius...(config.worldHeight - radius)))
+    }
+
+    /// The position rounded down to the 1/16-unit grid that snapshots carry exactly.
+    static func snapped(_ position: FixedVector) -> FixedVector {
+        let mask = ~((Int64(1) << Arena.positionShift) - 1)
+        return FixedVector(x: Fixed(raw: position.x.raw & mask), y: Fixed(raw: position.y.raw & mask))
+    }
+
+    private func obstacleList() -> [ArenaObstacle] {
+        entities.ids.compactMap { if case .obstacle(let block) = entities[$0] { return block } else { return nil } }
+    }
+
+    private func livingPlayers() -> [(id: EntityID, avatar: ArenaPlayer)] {
+        entities.ids.compactMap { id in
+            if case .player(let avatar) = entities[id], avatar.isAlive { return (id, avatar) } else { return nil }
+        }
+    }
+
+    // MARK: Views
+
+    public func entityStates() -> [EntityState] {
+        func sixteenths(_ value: Fixed) -> Int64 { min(max(value.raw >> Arena.positionShift, 0), 65535) }
+        return entities.ids.compactMap { id -> EntityState? in
+            switch entities[id] {
+            case .player(let avatar):
+                return EntityState(id: id, kind: 0, fields: [
+                    sixteenths(avatar.position.x), sixteenths(avatar.position.y), Int64(avatar.aim.raw), Int64(min(max(avatar.health, 0), 255)),
+                    Int64(min(avatar.score, 65535)), avatar.isAlive ? 1 : 0, Int64(avatar.player.raw)])
+            case .projectile(let shot):
+                return EntityState(id: id, kind: 1, fields: [sixteenths(shot.position.x), sixteenths(shot.position.y)])
+            case .obstacle(let block):
+                return EntityState(id: id, kind: 2, fields: [sixteenths(block.minimum.x), sixteenths(block.minimum.y),
+                                                             sixteenths(block.maximum.x), sixteenths(block.maximum.y)])
+            case nil:
+                return nil
+            }
+        }
+    }
+
+    public func viewCenter(of player: PlayerID) -> FixedVector? {
+        guard let id = avatars[player], case .player(let avatar) = entities[id] else { return nil }
+        return avatar.position
+    }
+
+    public func position(of entity: EntityID) -> FixedVector? {
+        switch entities[entity] {
+        case .player(let avatar): return avatar.position
+        case .projectile(let shot): return shot.position
+        case .obstacle(let block): return FixedVector(x: (block.minimum.x + block.maximum.x) / 2, y: (block.minimum.y + block.maximum.y) / 2)
+        case nil: return nil
+        }
+    }
+
+    /// The avatar of a player, if present.
+    public func avatar(of player: PlayerID) -> EntityID? { avatars[player] }
+
+    /// A player's name, score and deaths, for scoreboards and replays.
+    public func scoreboard() -> [(player: PlayerID, name: String, score: Int, deaths: Int)] {
+        avatars.keys.sorted().compactMap { player in
+            guard let id = avatars[player], case .player(let avatar) = entities[id] else { return nil }
+            return (player, avatar.name, avatar.score, avatar.deaths)
+        }
+    }
+
+    public func stateHash() -> UInt64 {
+        var hasher = StateHasher()
+        hasher.combine(UInt64(tick))
+        hasher.combine(UInt64(projectileCount))
+        for id in entities.ids {
+            hasher.combine(id)
+            switch entities[id] {
+            case .player(let avatar):
+                hasher.combine(UInt64(avatar.player.raw))
+                hasher.combine(avatar.name)
+                hasher.combine(avatar.position)
+                hasher.combine(avatar.velocity)
+                hasher.combine(UInt64(avatar.aim.raw))
+                hasher.combine(Int64(avatar.health))
+                hasher.combine(Int64(avatar.score))
+                hasher.combine(Int64(avatar.deaths))
+                hasher.combine(UInt64(avatar.respawnTick))
+                hasher.combine(UInt64(avatar.nextShotTick))
+            case .projectile(let shot):
+                hasher.combine(UInt64(shot.owner.raw))
+                hasher.combine(shot.position)
+                hasher.combine(shot.velocity)
+                hasher.combine(UInt64(shot.expiryTick))
+            case .obstacle(let block):
+                hasher.combine(block.minimum)
+                hasher.combine(block.maximum)
+            case nil:
+                break
+            }
+        }
+        return hasher.value
+    }
+}
+
+extension Arena {
+    /// Moves a player's avatar (tests and scenario set-up only; not part of the simulation's inputs).
+    mutating func placeForTest(_ player: PlayerID, at position: FixedVector) {
+        guard let id = avatars[player], case .player(var avatar) = entities[id] else { return }
+        avatar.position = Arena.snapped(position)
+        entities[id] = .player(avatar)
+    }
+}

@@ -1,0 +1,40 @@
+import Engine
+
+/// A player's avatar.
+struct ArenaPlayer: Hashable {
+    var player: PlayerID
+    var name: String
+    var position: FixedVector
+    var velocity = FixedVector.zero
+    var aim = BinaryAngle(raw: 0)
+    var health: Int
+    var score = 0
+    var deaths = 0
+    /// 0 while alive; otherwise the tick at which it respawns.
+    var respawnTick: UInt32 = 0
+    var nextShotTick: UInt32 = 0
+    var isAlive: Bool { respawnTick == 0 }
+}
+
+/// A shot in flight.
+struct ArenaProjectile: Hashable {
+    var owner: PlayerID
+    var position: FixedVector
+    var velocity: FixedVector
+    var expiryTick: UInt32
+}
+
+/// An axis-aligned wall block.
+struct ArenaObstacle: Hashable {
+    var minimum: FixedVector
+    var maximum: FixedVector
+
+    /// The point of the block nearest to `point`.
+    func nearestPoint(to point: FixedVector) -> FixedVector {
+        FixedVector(x: point.x.clamped(to: minimum.x...maximum.x), y: point.y.clamped(to: minimum.y...maximum.y))
+    }
+
+    func contains(_ point: FixedVector) -> Bool {
+        point.x >= minimum.x && point.x <= maximum.x && point.y >= minimum.y && point.y <= maximum.y
+    }
+}
