@@ -32,6 +32,6 @@ set +e
   -artifact_prefix="$OUT/" -print_final_stats=1 "$@" 2>&1 | tee "$OUT/$TARGET.log" | grep -E "^#[0-9]+ +(DONE|pulse)|ERROR|crash-|stat::number_of_executed_units|stat::peak_rss" 
 status=${PIPESTATUS[0]}
 set -e
-crashes=$(ls "$OUT"/crash-* 2>/dev/null | wc -l)
+crashes=$(find "$OUT" -maxdepth 1 -name "crash-*" | wc -l)
 echo "$TARGET: exit $status, crash files in $OUT: $crashes"
 exit "$status"
