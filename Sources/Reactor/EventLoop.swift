@@ -32,6 +32,8 @@ public final class EventLoop: @unchecked Sendable {
     public static let sweepIntervalNsDefault: UInt64 = 250_000_000
     /// epoll events fetched per wait.
     static let eventsPerWaitMax: Int32 = 512
+    /// Events handled between checks for due timers inside one batch (a power of two).
+    static let eventsBetweenTimerChecks = 32
 
     /// This loop's position in its group.
     public let index: Int
@@ -52,6 +54,9 @@ public final class EventLoop: @unchecked Sendable {
         var handler: EventLoopHandler?
     }
     private var registrations: [Registration] = []
+    private var sweepCursor = 0
+    /// The sweep interval is split into this many slices.
+    static let sweepSlices = 16
     private var registeredCount = 0
     private var generationCounter: UInt32 = 0
 
@@ -254,8 +259,9 @@ public final class EventLoop: @unchecked Sendable {
         loopThread = pthread_self()
         isRunning = true
         if sweepIntervalNs > 0 {
-            scheduleRepeating(firstNs: monotonicNowNs() + sweepIntervalNs, periodNs: sweepIntervalNs) { [unowned self] _ in
-                sweepHandlers()
+            let slicePeriodNs = max(sweepIntervalNs / UInt64(Self.sweepSlices), 1)
+            scheduleRepeating(firstNs: monotonicNowNs() + slicePeriodNs, periodNs: slicePeriodNs) { [unowned self] _ in
+                sweepNextSlice()
             }
         }
         while isRunning {
@@ -268,6 +274,12 @@ public final class EventLoop: @unchecked Sendable {
             nowNs = monotonicNowNs()
             for eventIndex in 0..<Int(count) {
                 dispatch(data: eventData[eventIndex], events: eventMasks[eventIndex])
+                // A burst of work (a crowd connecting) must not delay ticks behind a whole batch of events:
+                // every few events, run any timer that has come due.
+                if eventIndex & (Self.eventsBetweenTimerChecks - 1) == Self.eventsBetweenTimerChecks - 1 {
+                    nowNs = monotonicNowNs()
+                    if armedDeadlineNs != 0 && nowNs >= armedDeadlineNs { runDueTimers() }
+                }
             }
         }
         for hook in stopHooks { hook() }
@@ -290,12 +302,18 @@ public final class EventLoop: @unchecked Sendable {
         handler.handleEvents(events)
     }
 
-    private func sweepHandlers() {
-        let now = nowNs
-        var slot = 0
-        while slot < registrations.count {
-            if let handler = registrations[slot].handler { handler.sweep(nowNs: now) }
-            slot += 1
+    /// Visits the next 1/`sweepSlices` of the registrations, so every handler is swept once per
+    /// `sweepIntervalNs` but no single sweep stalls the loop (10,000 connections going idle together would
+    /// otherwise all be pinged in one callback).
+    private func sweepNextSlice() {
+        let now = monotonicNowNs()
+        let sliceLength = (registrations.count + Self.sweepSlices - 1) / Self.sweepSlices
+        var visited = 0
+        while visited < sliceLength && !registrations.isEmpty {
+            if sweepCursor >= registrations.count { sweepCursor = 0 }
+            if let handler = registrations[sweepCursor].handler { handler.sweep(nowNs: now) }
+            sweepCursor += 1
+            visited += 1
         }
     }
 

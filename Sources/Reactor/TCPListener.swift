@@ -7,7 +7,7 @@ public final class TCPListener: EventLoopHandler {
     /// Default listen backlog.
     public static let backlogDefault: Int32 = 4096
     /// Connections accepted per readiness event before yielding to other work on the loop.
-    static let acceptsPerEventMax = 256
+    static let acceptsPerEventMax = 32
 
     /// The listening socket.
     public let fd: Int32

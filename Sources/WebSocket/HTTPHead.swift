@@ -1,4 +1,5 @@
-/// Header fields of an HTTP/1.1 head, in arrival order. Names compare case-insensitively.
+/// Header fields of an HTTP/1.1 head, in arrival order. Names compare case-insensitively. Lookups scan the
+/// fields' bytes in place and allocate nothing (a handshake does a dozen of them).
 public struct HTTPHeaders: Sendable, Equatable {
     /// The fields as received: name as sent, value with surrounding whitespace removed.
     public private(set) var fields: [(name: String, value: String)] = []
@@ -11,25 +12,58 @@ public struct HTTPHeaders: Sendable, Equatable {
 
     /// The first value of `name`, if present.
     public subscript(name: String) -> String? {
-        fields.first { $0.name.lowercasedASCII() == name.lowercasedASCII() }?.value
+        fields.first { equalsIgnoringASCIICase($0.name, name) }?.value
     }
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        let wanted = name.lowercasedASCII()
-        return fields.filter { $0.name.lowercasedASCII() == wanted }.map(\.value)
+        fields.filter { equalsIgnoringASCIICase($0.name, name) }.map(\.value)
+    }
+
+    /// How many fields are called `name`.
+    public func count(_ name: String) -> Int {
+        fields.reduce(0) { $0 + (equalsIgnoringASCIICase($1.name, name) ? 1 : 0) }
     }
 
     /// The comma-separated tokens of every `name` field, trimmed (e.g. `Connection: keep-alive, Upgrade`).
     public func tokens(_ name: String) -> [String] {
-        values(name).flatMap { $0.split(separator: ",").map { String($0).trimmingHTTPWhitespace() } }
-            .filter { !$0.isEmpty }
+        var result: [String] = []
+        for field in fields where equalsIgnoringASCIICase(field.name, name) {
+            forEachToken(in: field.value) { result.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        return result
     }
 
     /// True when `name` lists `token` among its comma-separated tokens, case-insensitively.
     public func containsToken(_ name: String, _ token: String) -> Bool {
-        let wanted = token.lowercasedASCII()
-        return tokens(name).contains { $0.lowercasedASCII() == wanted }
+        for field in fields where equalsIgnoringASCIICase(field.name, name) {
+            var found = false
+            forEachToken(in: field.value) { candidate in
+                if !found && equalsIgnoringASCIICase(candidate, token.utf8) { found = true }
+            }
+            if found { return true }
+        }
+        return false
+    }
+
+    /// Calls `body` with each comma-separated token of `value`, without surrounding spaces or tabs; skips empty ones.
+    private func forEachToken(in value: String, _ body: (Substring.UTF8View) -> Void) {
+        let text = Substring(value)
+        var start = text.utf8.startIndex
+        let end = text.utf8.endIndex
+        while start <= end {
+            let comma = text.utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? end
+            var first = start, last = comma
+            while first < last, text.utf8[first] == 0x20 || text.utf8[first] == 0x09 { first = text.utf8.index(after: first) }
+            while last > first {
+                let previous = text.utf8.index(before: last)
+                guard text.utf8[previous] == 0x20 || text.utf8[previous] == 0x09 else { break }
+                last = previous
+            }
+            if first < last { body(text[first..<last].utf8) }
+            guard comma < end else { break }
+            start = text.utf8.index(after: comma)
+        }
     }
 
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
@@ -37,6 +71,24 @@ public struct HTTPHeaders: Sendable, Equatable {
             && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 }
+
+/// ASCII case-insensitive equality of two byte sequences, without allocating.
+@inline(__always)
+func equalsIgnoringASCIICase<A: Collection, B: Collection>(_ a: A, _ b: B) -> Bool where A.Element == UInt8, B.Element == UInt8 {
+    guard a.count == b.count else { return false }
+    var right = b.makeIterator()
+    for left in a {
+        guard let other = right.next() else { return false }
+        if left != other && asciiLowercased(left) != asciiLowercased(other) { return false }
+    }
+    return true
+}
+
+@inline(__always)
+func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool { equalsIgnoringASCIICase(a.utf8, b.utf8) }
+
+@inline(__always)
+func asciiLowercased(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
 
 /// A parsed HTTP/1.1 request line and headers.
 public struct HTTPRequestHead: Sendable, Equatable {
@@ -182,9 +234,9 @@ public enum HTTPHeadParser {
     }
 
     private static func httpMinorVersion(_ field: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
-        let prefix = Array("HTTP/1.".utf8)
-        guard field.count == prefix.count + 1 else { throw field.starts(with: Array("HTTP/".utf8)) ? .unsupportedVersion : .malformedStartLine }
-        guard field.starts(with: prefix) else { throw field.starts(with: Array("HTTP/".utf8)) ? .unsupportedVersion : .malformedStartLine }
+        let prefix = "HTTP/1.".utf8
+        let isHTTP = field.starts(with: "HTTP/".utf8)
+        guard field.count == prefix.count + 1, field.starts(with: prefix) else { throw isHTTP ? .unsupportedVersion : .malformedStartLine }
         let digit = field[field.endIndex - 1]
         guard digit >= 0x30 && digit <= 0x39 else { throw .malformedStartLine }
         return Int(digit - 0x30)
@@ -200,19 +252,26 @@ public enum HTTPHeadParser {
             let value = line[(colon + 1)...]
             // Field values: visible characters, spaces, tabs and obs-text; never other controls.
             guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else { throw .malformedHeader }
+            var first = value.startIndex, last = value.endIndex
+            while first < last, value[first] == 0x20 || value[first] == 0x09 { first += 1 }
+            while last > first, value[last - 1] == 0x20 || value[last - 1] == 0x09 { last -= 1 }
             headers.add(name: String(decoding: line[line.startIndex..<colon], as: UTF8.self),
-                        value: String(decoding: value, as: UTF8.self).trimmingHTTPWhitespace())
+                        value: String(decoding: value[first..<last], as: UTF8.self))
         }
         return headers
     }
 
     /// RFC 9110 `tchar`.
+    @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return false
         }
     }
 }

@@ -90,22 +90,23 @@ public enum ServerHandshake {
         guard let host = request.headers["Host"], !host.isEmpty else { return .failure(.missingHost) }
         guard request.headers.containsToken("Upgrade", "websocket") else { return .failure(.notAnUpgrade) }
         guard request.headers.containsToken("Connection", "upgrade") else { return .failure(.missingConnectionUpgrade) }
-        let versions = request.headers.values("Sec-WebSocket-Version")
-        guard versions.count == 1, versions[0] == "13" else {
+        let headers = request.headers
+        guard headers.count("Sec-WebSocket-Version") == 1, let version = headers["Sec-WebSocket-Version"], version == "13" else {
+            let versions = headers.values("Sec-WebSocket-Version")
             return .failure(.unsupportedVersion(versions.isEmpty ? nil : versions.joined(separator: ",")))
         }
-        let keys = request.headers.values("Sec-WebSocket-Key")
-        guard keys.count == 1, keys[0].utf8.count == 24, Base64.decode(keys[0])?.count == 16 else { return .failure(.badKey) }
+        guard headers.count("Sec-WebSocket-Key") == 1, let key = headers["Sec-WebSocket-Key"], key.utf8.count == 24,
+              Base64.decode(key)?.count == 16 else { return .failure(.badKey) }
         let origin = request.headers["Origin"]
         guard policy.originPolicy.allows(origin: origin, host: host) else { return .failure(.originNotAllowed(origin ?? "")) }
 
-        let offered = request.headers.tokens("Sec-WebSocket-Protocol")
+        let offered = headers.tokens("Sec-WebSocket-Protocol")
         // The client's preference order wins among protocols we speak (RFC 6455 §4.2.2 leaves the choice to us).
         let chosen = offered.first { policy.subprotocols.contains($0) }
         if chosen == nil && policy.requiresSubprotocol { return .failure(.noCommonSubprotocol(offered: offered)) }
 
         var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        response += "Sec-WebSocket-Accept: \(acceptValue(forKey: keys[0]))\r\n"
+        response += "Sec-WebSocket-Accept: \(acceptValue(forKey: key))\r\n"
         if let chosen { response += "Sec-WebSocket-Protocol: \(chosen)\r\n" }
         response += "\r\n"
         return .success(HandshakeAcceptance(subprotocol: chosen, response: Array(response.utf8)))

@@ -33,7 +33,7 @@ for rep in $(seq 1 "$REPEAT"); do
     --first-rep "$rep" --out "$OUT/tickwire.jsonl" -- "$ROOT/.build/release/tickwire" serve --host 127.0.0.1 --port 19003 \
     --loops 1 --echo-path /echo --bench-broadcast-hz "$HZ" --bench-broadcast-bytes "$SIZE" | grep -v '^#\|^tickwire '
 done
-python3 - "$OUT/floor.jsonl" "$OUT/tickwire.jsonl" <<'PY'
+python3 - "$OUT/floor.jsonl" "$OUT/tickwire.jsonl" "$TESTS" <<'PY'
 import json, statistics, sys
 def load(path):
     return [json.loads(line) for line in open(path) if line.strip()]
@@ -56,10 +56,10 @@ row("echo RTT p50 us", "echo", "lat_p50_us", "{:.1f}")
 row("echo RTT p99 us", "echo", "lat_p99_us", "{:.1f}")
 row("idle RSS KiB per connection", "idle", "server_rss_kb_per_conn", "{:.2f}")
 foreign = [r.get("foreign_cpu0", 0) for r in floor + tickwire]
-import glob, re
-for log in sorted(glob.glob(sys.argv[2] + ".server.log")):
-    for line in open(log):
-        if "benchmark broadcast on loop" in line:
-            print("tickwire timer:", line.split(" info ", 1)[-1].strip())
+# The server logs its tick lateness at shutdown, once per run, in the order the runs happened.
+tests = sys.argv[3].split(",")
+timer_lines = [line.split(" info ", 1)[-1].strip() for line in open(sys.argv[2] + ".server.log") if "benchmark broadcast on loop" in line]
+for position, line in enumerate(timer_lines):
+    print(f"tickwire timer during {tests[position % len(tests)]} run {position // len(tests) + 1}: {line.split(': ', 1)[-1]}")
 print(f"foreign load on CPU 0 during runs: max {max(foreign):.2f}" if foreign else "")
 PY
