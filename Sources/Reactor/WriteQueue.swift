@@ -2,35 +2,45 @@ import CEpoll
 import Glibc
 
 /// Bytes the kernel did not take yet, in order. Empty (and allocation-free) in the common case where every
-/// write completes at once; chunks are copied in only when a write was partial.
-struct WriteQueue {
-    private var chunks: [[UInt8]] = []
+/// write completes at once; bytes are copied in only when a write was partial. Owns its chunks as raw
+/// allocations, so the iovecs handed to writev point at memory that is valid by construction; noncopyable, so a
+/// copy can never free them twice.
+struct WriteQueue: ~Copyable {
+    private var chunks: [UnsafeMutableRawBufferPointer] = []
     private var headIndex = 0
     private var headOffset = 0
     private(set) var byteCount = 0
+    /// Chunks passed to one writev at most.
+    static let iovecCountMax = 64
+
+    init() {}
+
+    deinit {
+        for index in headIndex..<chunks.count { chunks[index].deallocate() }
+    }
 
     var isEmpty: Bool { byteCount == 0 }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
-        chunks.append(Array(bytes))
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        chunk.baseAddress!.copyMemory(from: source, byteCount: bytes.count)
+        chunks.append(chunk)
         byteCount += bytes.count
     }
 
     /// Writes as much as the socket takes with one `writev`; returns bytes written, or -errno.
     mutating func flush(to fd: Int32) -> Int {
         guard !isEmpty else { return 0 }
-        let iovecCountMax = 64
-        var iovecs = [iovec](repeating: iovec(), count: min(iovecCountMax, chunks.count - headIndex))
-        // Chunks are heap arrays that are not mutated while the queue holds them, so their storage is stable.
-        for (position, chunkIndex) in (headIndex..<min(chunks.count, headIndex + iovecCountMax)).enumerated() {
-            chunks[chunkIndex].withUnsafeBytes { bytes in
-                let skip = chunkIndex == headIndex ? headOffset : 0
-                iovecs[position] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + skip),
-                                         iov_len: bytes.count - skip)
+        let count = min(Self.iovecCountMax, chunks.count - headIndex)
+        let written = withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors -> Int in
+            for position in 0..<count {
+                let chunk = chunks[headIndex + position]
+                let skip = position == 0 ? headOffset : 0
+                vectors[position] = iovec(iov_base: chunk.baseAddress! + skip, iov_len: chunk.count - skip)
             }
+            return tw_writev(fd, vectors.baseAddress, Int32(count))
         }
-        let written = iovecs.withUnsafeBufferPointer { tw_writev(fd, $0.baseAddress, Int32($0.count)) }
         guard written >= 0 else { return -Int(tw_errno()) }
         consume(written)
         return written
@@ -43,6 +53,7 @@ struct WriteQueue {
             let available = chunks[headIndex].count - headOffset
             if remaining >= available {
                 remaining -= available
+                chunks[headIndex].deallocate()
                 headIndex += 1
                 headOffset = 0
             } else {
@@ -51,7 +62,7 @@ struct WriteQueue {
             }
         }
         if headIndex == chunks.count {
-            chunks = []
+            chunks.removeAll()
             headIndex = 0
         } else if headIndex > 32 {
             chunks.removeFirst(headIndex)
@@ -60,7 +71,8 @@ struct WriteQueue {
     }
 
     mutating func removeAll() {
-        chunks = []
+        for index in headIndex..<chunks.count { chunks[index].deallocate() }
+        chunks.removeAll()
         headIndex = 0
         headOffset = 0
         byteCount = 0
