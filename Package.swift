@@ -17,7 +17,7 @@ let package = Package(
         // epoll event loops, connections, write queues, timers, and WebSocket channels over them.
         .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor"),
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
-        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Sources/Server"),
+        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine"], path: "Sources/Server"),
         .executableTarget(name: "tickwire", dependencies: ["Server"], path: "Sources/tickwire"),
         // The game's binary protocol: bit streams with one serialize function per message, shared by server,
         // bots and replay.
@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena", "Engine", "Wire"], path: "Tests/ArenaTests"),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket"], path: "Tests/ServerTests"),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "Wire", "Engine", "Arena"], path: "Tests/ServerTests"),
     ],
     swiftLanguageModes: [.v6]
 )

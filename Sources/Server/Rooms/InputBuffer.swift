@@ -1,0 +1,45 @@
+import Engine
+
+/// One player's inputs waiting for their ticks: bounded, oldest first. A tick takes at most one; when none has
+/// arrived the player's last input repeats (so a late packet does not stop a moving player).
+struct InputBuffer {
+    private var pending: [(sequence: UInt32, bits: InputBits)] = []
+    private(set) var lastApplied = InputBits.neutral
+    /// The newest sequence applied by the simulation (reported back in snapshots for reconciliation).
+    private(set) var lastAppliedSequence: UInt32 = 0
+    private var newestQueuedSequence: UInt32 = 0
+    private var hasQueued = false
+    /// Inputs refused because the buffer was full or they were older than what was already queued.
+    private(set) var droppedCount = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Queues an input; false (and counted) when it is stale or the buffer is full.
+    mutating func push(sequence: UInt32, bits: InputBits) -> Bool {
+        // Sequence numbers wrap: "newer" is a forward distance under half the range.
+        let reference = hasQueued ? newestQueuedSequence : lastAppliedSequence
+        if (hasQueued || lastAppliedSequence != 0) && (sequence &- reference == 0 || sequence &- reference > UInt32.max / 2) {
+            droppedCount += 1
+            return false
+        }
+        guard pending.count < capacity else {
+            droppedCount += 1
+            return false
+        }
+        pending.append((sequence, bits))
+        newestQueuedSequence = sequence
+        hasQueued = true
+        return true
+    }
+
+    /// The input for this tick.
+    mutating func take() -> InputBits {
+        if !pending.isEmpty {
+            let next = pending.removeFirst()
+            lastApplied = next.bits
+            lastAppliedSequence = next.sequence
+        }
+        return lastApplied
+    }
+}

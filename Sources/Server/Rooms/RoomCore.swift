@@ -1,0 +1,223 @@
+import Engine
+import Wire
+
+/// What one tick did, for the recorder and the metrics.
+public struct TickOutcome: Sendable {
+    public var tick: UInt32
+    public var joined: [PlayerID]
+    public var left: [PlayerID]
+    public var inputs: [(player: PlayerID, input: InputBits)]
+    public var stateHash: UInt64
+    public var isSnapshotTick: Bool
+}
+
+/// A room's simulation and snapshot logic, without sockets: players, their bounded input buffers, the fixed
+/// tick, the ring of past snapshots, and per-client delta encoding with interest management. The socket side
+/// (`Room`) drives it on the room's event loop; tests and benchmarks drive it directly.
+public final class RoomCore<G: Game> {
+    /// The simulation.
+    public private(set) var game: G
+    public let settings: RoomSettings
+    public let codec: EntityDeltaCodec
+
+    private struct Client {
+        var name: String
+        var inputs: InputBuffer
+        /// The newest snapshot tick the client says it has.
+        var acknowledgedTick: UInt32?
+        /// A spectator has no avatar and sees the whole room.
+        var isSpectator: Bool
+        /// The view cell each recent snapshot was filtered with (`wholeWorld` for spectators), so a baseline can
+        /// be rebuilt exactly as this client received it.
+        var sentViews: [(tick: UInt32, cell: Int32)] = []
+    }
+
+    /// A past snapshot: every entity, and the grid cell each one was in.
+    private struct SnapshotRecord {
+        var tick: UInt32
+        var entities: [EntityState]
+        var cells: [Int32]
+    }
+
+    /// The view "cell" of a client that sees everything.
+    private static var wholeWorld: Int32 { -1 }
+
+    private var clients: [PlayerID: Client] = [:]
+    /// Present players in id order: the order inputs are given to the game.
+    private var order: [PlayerID] = []
+    private var pendingJoins: [(PlayerID, String)] = []
+    private var pendingLeaves: [PlayerID] = []
+    private var nextPlayerNumber: UInt16 = 1
+    /// Past snapshots, newest last, at most `baselineWindowTicks` old.
+    private var ring: [SnapshotRecord] = []
+    private var interestGrid: SpatialGrid
+
+    /// Inputs dropped in all (full buffers, stale sequences), for metrics.
+    public private(set) var inputsDroppedTotal = 0
+    /// Players the room holds at most.
+    public let playersMax: Int
+
+    public init(game: G, settings: RoomSettings, playersMax: Int = 256) {
+        self.game = game
+        self.settings = settings
+        self.playersMax = playersMax
+        codec = EntityDeltaCodec(schema: G.schema)
+        interestGrid = SpatialGrid(width: game.worldSize.x, height: game.worldSize.y, cellSize: settings.viewCellSize)
+    }
+
+    /// Players present or joining.
+    public var playerCount: Int { clients.count }
+
+    /// Reserves a player id; the player enters the world at the next tick. Nil when the room is full.
+    public func join(name: String, spectator: Bool = false) -> PlayerID? {
+        guard clients.count < playersMax else { return nil }
+        var number = nextPlayerNumber
+        while clients[PlayerID(raw: number)] != nil || number == 0 { number &+= 1 }
+        nextPlayerNumber = number &+ 1
+        let player = PlayerID(raw: number)
+        clients[player] = Client(name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
+                                 isSpectator: spectator)
+        if !spectator { pendingJoins.append((player, name)) }
+        return player
+    }
+
+    /// The player leaves at the next tick.
+    public func leave(_ player: PlayerID) {
+        guard clients.removeValue(forKey: player) != nil else { return }
+        pendingJoins.removeAll { $0.0 == player }
+        pendingLeaves.append(player)
+    }
+
+    /// Takes an input message; false when it was dropped (stale, or the buffer is full).
+    @discardableResult
+    public func receiveInput(from player: PlayerID, sequence: UInt32, acknowledgedTick: UInt32?, bits: InputBits) -> Bool {
+        guard var client = clients[player] else { return false }
+        if let acknowledgedTick, acknowledgedTick <= game.tick {
+            client.acknowledgedTick = max(client.acknowledgedTick ?? 0, acknowledgedTick)
+        }
+        let accepted = client.isSpectator ? true : client.inputs.push(sequence: sequence, bits: bits)
+        if !accepted { inputsDroppedTotal += 1 }
+        clients[player] = client
+        return accepted
+    }
+
+    /// Records that a client has a snapshot (spectators acknowledge without sending inputs).
+    public func acknowledge(_ player: PlayerID, tick: UInt32) {
+        guard tick <= game.tick, var client = clients[player] else { return }
+        client.acknowledgedTick = max(client.acknowledgedTick ?? 0, tick)
+        clients[player] = client
+    }
+
+    /// Advances one tick: applies joins and leaves, takes one input per player, steps, hashes, and keeps the
+    /// snapshot for baselines when it is a snapshot tick.
+    public func tick() -> TickOutcome {
+        let joined = pendingJoins.map(\.0)
+        let left = pendingLeaves
+        for player in pendingLeaves {
+            game.leave(player)
+            order.removeAll { $0 == player }
+        }
+        for (player, name) in pendingJoins {
+            if game.join(player, name: name) != nil {
+                order.insert(player, at: order.firstIndex { $0 > player } ?? order.count)
+            }
+        }
+        pendingJoins.removeAll()
+        pendingLeaves.removeAll()
+        var inputs: [(player: PlayerID, input: InputBits)] = []
+        inputs.reserveCapacity(order.count)
+        for player in order {
+            inputs.append((player, clients[player]?.inputs.take() ?? .neutral))
+        }
+        game.step(inputs: inputs)
+        let isSnapshotTick = game.tick % UInt32(settings.snapshotEveryTicks) == 0
+        if isSnapshotTick {
+            let entities = game.entityStates()
+            let cells = entities.map { state -> Int32 in
+                guard let position = game.position(of: state.id) else { return Self.wholeWorld }
+                let cell = interestGrid.cell(of: position)
+                return Int32(cell.row * interestGrid.columns + cell.column)
+            }
+            ring.append(SnapshotRecord(tick: game.tick, entities: entities, cells: cells))
+            let oldest = game.tick &- UInt32(settings.baselineWindowTicks)
+            while let first = ring.first, first.tick < oldest { ring.removeFirst() }
+        }
+        return TickOutcome(tick: game.tick, joined: joined, left: left, inputs: inputs, stateHash: game.stateHash(),
+                           isSnapshotTick: isSnapshotTick)
+    }
+
+    /// The newest input sequence applied for a player.
+    public func lastProcessedInput(of player: PlayerID) -> UInt32 { clients[player]?.inputs.lastAppliedSequence ?? 0 }
+
+    /// Encodes this tick's snapshot for every client and calls `deliver(player, header, delta)`: the header is
+    /// per client (it carries the client's last processed input); the entity delta bytes are shared by every
+    /// client with the same baseline and the same views (encoded once, written many times).
+    public func encodeSnapshots(_ deliver: (PlayerID, [UInt8], [UInt8]) -> Void) throws(WireError) {
+        guard let current = ring.last, current.tick == game.tick else { return }
+        let oldestKept = ring.first?.tick ?? current.tick
+        var shared: [ViewKey: [UInt8]] = [:]
+        for player in clients.keys.sorted() {
+            guard var client = clients[player] else { continue }
+            let view: Int32
+            if client.isSpectator {
+                view = Self.wholeWorld
+            } else if let center = game.viewCenter(of: player) {
+                let cell = interestGrid.cell(of: center)
+                view = Int32(cell.row * interestGrid.columns + cell.column)
+            } else {
+                view = Self.wholeWorld  // no avatar yet (just joined, or dead and gone): see the room
+            }
+            // The baseline: the acknowledged snapshot, filtered by the view this client had then.
+            var baseline: (record: SnapshotRecord, view: Int32)?
+            if let acknowledged = client.acknowledgedTick, acknowledged != current.tick,
+               let record = ring.last(where: { $0.tick == acknowledged }),
+               let sent = client.sentViews.last(where: { $0.tick == acknowledged }) {
+                baseline = (record, sent.cell)
+            }
+            let key = ViewKey(baselineTick: baseline?.record.tick, baselineView: baseline?.view ?? Self.wholeWorld, view: view)
+            let delta: [UInt8]
+            if let cached = shared[key] {
+                delta = cached
+            } else {
+                let visible = visibleEntities(of: current, view: view)
+                let previous = baseline.map { visibleEntities(of: $0.record, view: $0.view) } ?? []
+                var writer = BitWriter(capacity: 256)
+                try codec.encode(visible, against: previous, into: &writer)
+                delta = writer.finish()
+                shared[key] = delta
+            }
+            var header = BitWriter(capacity: 16)
+            try ServerMessage.snapshot(SnapshotHeader(tick: current.tick, baselineTick: baseline?.record.tick,
+                                                      lastProcessedInput: client.inputs.lastAppliedSequence)).write(into: &header)
+            client.sentViews.append((current.tick, view))
+            client.sentViews.removeAll { $0.tick < oldestKept }
+            clients[player] = client
+            deliver(player, header.finish(), delta)
+        }
+    }
+
+    private struct ViewKey: Hashable {
+        var baselineTick: UInt32?
+        var baselineView: Int32
+        var view: Int32
+    }
+
+    /// The entities of `record` within the cell-aligned view around cell `view`, in slot order. Views are whole
+    /// cells so that every player in one cell sees exactly the same set.
+    private func visibleEntities(of record: SnapshotRecord, view: Int32) -> [EntityState] {
+        guard view != Self.wholeWorld else { return record.entities }
+        let columnsTotal = interestGrid.columns
+        let (viewColumn, viewRow) = (Int(view) % columnsTotal, Int(view) / columnsTotal)
+        let size = settings.viewCellSize
+        let reachColumns = (settings.viewHalfExtent.x / size).floor + 1
+        let reachRows = (settings.viewHalfExtent.y / size).floor + 1
+        var visible: [EntityState] = []
+        for (position, state) in record.entities.enumerated() {
+            let cell = record.cells[position]
+            if cell == Self.wholeWorld { continue }
+            let (column, row) = (Int(cell) % columnsTotal, Int(cell) / columnsTotal)
+            if abs(column - viewColumn) <= reachColumns && abs(row - viewRow) <= reachRows { visible.append(state) }
+        }
+        return visible
+    }
+}
