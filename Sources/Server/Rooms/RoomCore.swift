@@ -139,7 +139,8 @@ public final class RoomCore<G: Game> {
                 return Int32(cell.row * interestGrid.columns + cell.column)
             }
             ring.append(SnapshotRecord(tick: game.tick, entities: entities, cells: cells))
-            let oldest = game.tick &- UInt32(settings.baselineWindowTicks)
+            let window = UInt32(settings.baselineWindowTicks)
+            let oldest = game.tick > window ? game.tick - window : 0
             while let first = ring.first, first.tick < oldest { ring.removeFirst() }
         }
         return TickOutcome(tick: game.tick, joined: joined, left: left, inputs: inputs, stateHash: game.stateHash(),

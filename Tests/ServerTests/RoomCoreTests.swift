@@ -1,0 +1,153 @@
+import Arena
+import Engine
+import Server
+import Wire
+import XCTest
+
+/// A client's side of snapshots: decodes each against the baseline it names, keeps what it decoded.
+struct SnapshotDecoder {
+    let codec = EntityDeltaCodec(schema: Arena.schema)
+    private(set) var received: [UInt32: [EntityState]] = [:]
+    private(set) var newestTick: UInt32?
+    private(set) var lastProcessedInput: UInt32 = 0
+    private(set) var fullSnapshots = 0
+
+    mutating func receive(_ bytes: [UInt8]) throws -> [EntityState] {
+        var reader = BitReader(bytes)
+        guard case .snapshot(let header) = try ServerMessage.read(from: &reader) else { throw WireError.unknownMessageType(0) }
+        try reader.alignToByte(field: "delta")
+        var baseline: [EntityState] = []
+        if let tick = header.baselineTick {
+            guard let stored = received[tick] else { throw WireError.outOfRange(field: "unknown baseline", value: Int64(tick)) }
+            baseline = stored
+        } else {
+            fullSnapshots += 1
+        }
+        let entities = try codec.decode(from: &reader, against: baseline)
+        try reader.finish()
+        received[header.tick] = entities
+        received = received.filter { header.tick - $0.key < 200 }
+        newestTick = header.tick
+        lastProcessedInput = header.lastProcessedInput
+        return entities
+    }
+}
+
+final class RoomCoreTests: XCTestCase {
+    private func room(players: Int = 0, settings: RoomSettings = RoomSettings()) -> (RoomCore<Arena>, [PlayerID]) {
+        let core = RoomCore(game: Arena(config: ArenaConfig(), seed: 1), settings: settings)
+        let ids = (0..<players).compactMap { core.join(name: "p\($0)") }
+        return (core, ids)
+    }
+
+    func testJoinsAndLeavesTakeEffectAtTheNextTick() throws {
+        let (core, _) = room()
+        let player = try XCTUnwrap(core.join(name: "ada"))
+        XCTAssertNil(core.game.viewCenter(of: player), "not in the world before the tick")
+        let outcome = core.tick()
+        XCTAssertEqual(outcome.joined, [player])
+        XCTAssertNotNil(core.game.viewCenter(of: player))
+        core.leave(player)
+        XCTAssertNotNil(core.game.viewCenter(of: player))
+        XCTAssertEqual(core.tick().left, [player])
+        XCTAssertNil(core.game.viewCenter(of: player))
+    }
+
+    func testOneInputPerTickTheLastRepeatsAndExcessIsDropped() throws {
+        var settings = RoomSettings()
+        settings.inputBufferMax = 3
+        let (core, ids) = room(players: 1, settings: settings)
+        let player = ids[0]
+        _ = core.tick()
+        let right = ArenaInput(right: true).bits
+        XCTAssertTrue(core.receiveInput(from: player, sequence: 1, acknowledgedTick: nil, bits: right))
+        XCTAssertTrue(core.receiveInput(from: player, sequence: 2, acknowledgedTick: nil, bits: right))
+        XCTAssertTrue(core.receiveInput(from: player, sequence: 3, acknowledgedTick: nil, bits: .neutral))
+        XCTAssertFalse(core.receiveInput(from: player, sequence: 4, acknowledgedTick: nil, bits: right), "buffer of 3 is full")
+        XCTAssertFalse(core.receiveInput(from: player, sequence: 2, acknowledgedTick: nil, bits: right), "stale sequence")
+        XCTAssertEqual(core.inputsDroppedTotal, 2)
+        XCTAssertEqual(core.tick().inputs.map(\.input), [right])
+        XCTAssertEqual(core.lastProcessedInput(of: player), 1)
+        XCTAssertEqual(core.tick().inputs.map(\.input), [right])
+        XCTAssertEqual(core.tick().inputs.map(\.input), [.neutral])
+        XCTAssertEqual(core.tick().inputs.map(\.input), [.neutral], "nothing new arrived: the last input repeats")
+        XCTAssertEqual(core.lastProcessedInput(of: player), 3)
+    }
+
+    func testClientsDecodeEverySnapshotAgainstTheirOwnBaselinesWithLossAndDelay() throws {
+        let (core, ids) = room(players: 24)
+        var script = DeterministicRandom(seed: 8)
+        var decoders = Dictionary(uniqueKeysWithValues: ids.map { ($0, SnapshotDecoder()) })
+        var pendingAcks: [(due: Int, player: PlayerID, tick: UInt32)] = []
+        var sequence: UInt32 = 0
+        for step in 0..<600 {
+            sequence += 1
+            for player in ids {
+                let input = ArenaInput(up: script.nextInt(below: 2) == 0, left: script.nextInt(below: 2) == 0,
+                                       right: script.nextInt(below: 3) == 0, shoot: script.nextInt(below: 4) == 0,
+                                       aim: BinaryAngle(raw: UInt16(script.nextInt(below: 65536))))
+                core.receiveInput(from: player, sequence: sequence, acknowledgedTick: nil, bits: input.bits)
+            }
+            for ack in pendingAcks where ack.due <= step { core.acknowledge(ack.player, tick: ack.tick) }
+            pendingAcks.removeAll { $0.due <= step }
+            _ = core.tick()
+            let world = Dictionary(uniqueKeysWithValues: core.game.entityStates().map { ($0.id, $0) })
+            var delivered = 0
+            defer { XCTAssertEqual(delivered, ids.count, "tick \(step + 1): a snapshot for every client") }
+            try core.encodeSnapshots { player, header, delta in
+                delivered += 1
+                let entities = try! decoders[player]!.receive(header + delta)
+                // Everything the client holds is exactly what the server has.
+                for entity in entities { XCTAssertEqual(world[entity.id], entity) }
+                // It holds its own avatar and everything within 400 units of it.
+                if let avatar = core.game.avatar(of: player), let center = core.game.viewCenter(of: player) {
+                    XCTAssertTrue(entities.contains { $0.id == avatar })
+                    let near = world.values.filter { state in
+                        core.game.position(of: state.id).map { ($0 - center).lengthSquared < Fixed(400 * 400) } ?? false
+                    }
+                    XCTAssertTrue(Set(near.map(\.id)).isSubset(of: Set(entities.map(\.id))))
+                }
+                // A third of the acks are lost; the rest arrive 3-8 ticks later.
+                if script.nextInt(below: 3) != 0 {
+                    pendingAcks.append((step + script.nextInt(in: 3...8), player, core.game.tick))
+                }
+            }
+        }
+        for decoder in decoders.values {
+            XCTAssertEqual(decoder.newestTick, core.game.tick)
+            XCTAssertEqual(decoder.lastProcessedInput, sequence)
+            XCTAssertLessThan(decoder.fullSnapshots, 20, "after the first ack, deltas")
+        }
+    }
+
+    func testSpectatorsWithTheSameBaselineShareOneEncodedDelta() throws {
+        let (core, _) = room(players: 4)
+        let watchers = (0..<3).compactMap { _ in core.join(name: "watch", spectator: true) }
+        let outcome = core.tick()
+        var deltas: [PlayerID: [UInt8]] = [:]
+        try core.encodeSnapshots { player, _, delta in deltas[player] = delta }
+        XCTAssertTrue(outcome.isSnapshotTick)
+        XCTAssertEqual(deltas.count, 7, "every client, spectators included, gets the very first snapshot")
+        for watcher in watchers { core.acknowledge(watcher, tick: core.game.tick) }
+        _ = core.tick()
+        var second: [PlayerID: [UInt8]] = [:]
+        try core.encodeSnapshots { player, _, delta in second[player] = delta }
+        XCTAssertEqual(watchers.count, 3)
+        XCTAssertEqual(Set(watchers.compactMap { second[$0] }).count, 1, "same baseline and whole-world view: one payload")
+        XCTAssertEqual(second.count, 7, "\(second.keys.sorted())")
+        let firstDelta = try XCTUnwrap(deltas[watchers[0]]), secondDelta = try XCTUnwrap(second[watchers[0]])
+        XCTAssertLessThan(secondDelta.count, firstDelta.count, "a delta is smaller than the full snapshot")
+    }
+
+    func testAnAcknowledgementOutsideTheWindowGetsAFullSnapshot() throws {
+        var settings = RoomSettings()
+        settings.baselineWindowTicks = 10
+        let (core, ids) = room(players: 1, settings: settings)
+        _ = core.tick()
+        core.acknowledge(ids[0], tick: core.game.tick)
+        for _ in 0..<20 { _ = core.tick() }
+        var decoder = SnapshotDecoder()
+        try core.encodeSnapshots { _, header, delta in _ = try! decoder.receive(header + delta) }
+        XCTAssertEqual(decoder.fullSnapshots, 1)
+    }
+}
