@@ -19,6 +19,9 @@ let package = Package(
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
         .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine"], path: "Sources/Server"),
         .executableTarget(name: "tickwire", dependencies: ["Server"], path: "Sources/tickwire"),
+        // In-process benchmarks that print figures: wire efficiency and tick cost.
+        .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor"],
+                          path: "Sources/TickwireBench"),
         // The game's binary protocol: bit streams with one serialize function per message, shared by server,
         // bots and replay.
         .target(name: "Wire", dependencies: ["Engine"], path: "Sources/Wire"),

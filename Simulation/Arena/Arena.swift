@@ -17,12 +17,15 @@ public struct Arena: Game {
     /// Entity kinds on the wire: fields are the simulation's values in 16ths of a unit.
     public static let schema = EntitySchema(kinds: [
         EntityKind(number: 0, name: "player", fields: [
-            EntityField("x", range: 0...65535, smallDeltaBits: 8), EntityField("y", range: 0...65535, smallDeltaBits: 8),
-            EntityField("aim", range: 0...65535, smallDeltaBits: 9), EntityField("health", range: 0...255),
+            // 11-bit deltas cover ±64 units: about 9 ticks at full speed, so a baseline one round trip old still fits.
+            EntityField("x", range: 0...65535, smallDeltaBits: 11), EntityField("y", range: 0...65535, smallDeltaBits: 11),
+            EntityField("aim", range: 0...65535, smallDeltaBits: 10), EntityField("health", range: 0...255),
             EntityField("score", range: 0...65535), EntityField("alive", range: 0...1), EntityField("player", range: 0...65535),
         ]),
+        // Static: position = origin + aim direction × speed × (tick − spawnTick), snapped to 1/16 (`projectilePosition`).
         EntityKind(number: 1, name: "projectile", fields: [
-            EntityField("x", range: 0...65535, smallDeltaBits: 10), EntityField("y", range: 0...65535, smallDeltaBits: 10),
+            EntityField("originX", range: 0...65535), EntityField("originY", range: 0...65535),
+            EntityField("aim", range: 0...65535), EntityField("spawnTick", range: 0...65535),
         ]),
         EntityKind(number: 2, name: "obstacle", fields: [
             EntityField("minX", range: 0...65535), EntityField("minY", range: 0...65535),
@@ -43,12 +46,18 @@ public struct Arena: Game {
     private var avatars: [PlayerID: EntityID] = [:]
     private var projectileCount = 0
     private var playerGrid: SpatialGrid
+    /// Walls never move: kept once, in slot order, with a grid of their centres for nearby lookups.
+    private var obstacles: [ArenaObstacle] = []
+    private var obstacleGrid: SpatialGrid
+    /// Half the largest wall's side: an obstacle touching a point has its centre within this plus the reach.
+    static let obstacleHalfSizeMax: Fixed = 130
 
     public init(config: ArenaConfig, seed: UInt64) {
         self.config = config
         random = DeterministicRandom(seed: seed)
         entities = EntityStore(capacity: config.obstacleCount + config.playersMax + config.projectilesMax)
         playerGrid = SpatialGrid(width: config.worldWidth, height: config.worldHeight, cellSize: config.playerRadius * 8)
+        obstacleGrid = SpatialGrid(width: config.worldWidth, height: config.worldHeight, cellSize: 256)
         placeObstacles()
     }
 
@@ -96,10 +105,9 @@ public struct Arena: Game {
             avatar.velocity = avatar.velocity.withLength(config.speedMax)
         }
         if input.shoot && tick >= avatar.nextShotTick && projectileCount < config.projectilesMax {
-            let aim = input.aim.direction
-            let muzzle = avatar.position + aim * (config.playerRadius + config.projectileRadius + 2)
-            let shot = ArenaProjectile(owner: avatar.player, position: Arena.snapped(muzzle), velocity: aim * config.projectileSpeed,
-                                       expiryTick: tick &+ UInt32(config.projectileLifetimeTicks))
+            let muzzle = Arena.snapped(avatar.position + input.aim.direction * (config.playerRadius + config.projectileRadius + 2))
+            let shot = ArenaProjectile(owner: avatar.player, origin: muzzle, aim: input.aim, spawnTick: tick,
+                                       expiryTick: tick &+ UInt32(config.projectileLifetimeTicks), position: muzzle)
             if entities.insert(.projectile(shot)) != nil {
                 projectileCount += 1
                 avatar.nextShotTick = tick &+ UInt32(config.shotCooldownTicks)
@@ -108,7 +116,9 @@ public struct Arena: Game {
     }
 
     private mutating func movePlayers() {
-        let obstacles = obstacleList()
+        let (obstacles, obstacleGrid) = (self.obstacles, self.obstacleGrid)
+        let reach = FixedVector(x: config.playerRadius + Arena.obstacleHalfSizeMax, y: config.playerRadius + Arena.obstacleHalfSizeMax)
+        var nearby: [EntityID] = []
         let radius = config.playerRadius
         let bounds = (radius...(config.worldWidth - radius), radius...(config.worldHeight - radius))
         entities.updateEach { _, entity in
@@ -118,7 +128,11 @@ public struct Arena: Game {
             if !bounds.0.contains(position.x) { avatar.velocity.x = .zero }
             if !bounds.1.contains(position.y) { avatar.velocity.y = .zero }
             position = FixedVector(x: position.x.clamped(to: bounds.0), y: position.y.clamped(to: bounds.1))
-            for obstacle in obstacles { Arena.pushOut(&position, radius: radius, from: obstacle) }
+            // Nearby walls in slot order, so the result is the same as testing every wall in order.
+            nearby.removeAll(keepingCapacity: true)
+            obstacleGrid.query(center: position, halfExtent: reach, into: &nearby)
+            nearby.sort()
+            for candidate in nearby { Arena.pushOut(&position, radius: radius, from: obstacles[Int(candidate.index)]) }
             avatar.position = Arena.snapped(position)
             entity = .player(avatar)
         }
@@ -167,20 +181,24 @@ public struct Arena: Game {
     }
 
     private mutating func moveProjectiles() {
-        let obstacles = obstacleList()
+        let (obstacles, obstacleGrid) = (self.obstacles, self.obstacleGrid)
+        let wallReach = FixedVector(x: Arena.obstacleHalfSizeMax, y: Arena.obstacleHalfSizeMax)
+        var nearbyWalls: [EntityID] = []
         let living = livingPlayers()
         playerGrid.rebuild(living.map { (id: $0.id, position: $0.avatar.position) })
         let hitDistance = config.playerRadius + config.projectileRadius
-        let (worldWidth, worldHeight, tick, grid) = (config.worldWidth, config.worldHeight, self.tick, playerGrid)
+        let (worldWidth, worldHeight, tick, grid, speed) = (config.worldWidth, config.worldHeight, self.tick, playerGrid, config.projectileSpeed)
         var spent: [EntityID] = []
         var hits: [(victim: EntityID, shooter: PlayerID)] = []
         var candidates: [EntityID] = []
         entities.updateEach { id, entity in
             guard case .projectile(var shot) = entity else { return }
-            shot.position = Arena.snapped(shot.position + shot.velocity)
+            shot.position = Arena.projectilePosition(origin: shot.origin, aim: shot.aim, speed: speed, ageTicks: tick &- shot.spawnTick)
             let inside = shot.position.x >= .zero && shot.position.y >= .zero
                 && shot.position.x <= worldWidth && shot.position.y <= worldHeight
-            if !inside || tick >= shot.expiryTick || obstacles.contains(where: { $0.contains(shot.position) }) {
+            nearbyWalls.removeAll(keepingCapacity: true)
+            obstacleGrid.query(center: shot.position, halfExtent: wallReach, into: &nearbyWalls)
+            if !inside || tick >= shot.expiryTick || nearbyWalls.contains(where: { obstacles[Int($0.index)].contains(shot.position) }) {
                 spent.append(id)
                 return
             }
@@ -231,19 +249,23 @@ public struct Arena: Game {
 
     private mutating func placeObstacles() {
         for _ in 0..<config.obstacleCount {
-            let width = random.nextFixed(in: Fixed(60)...Fixed(260))
-            let height = random.nextFixed(in: Fixed(60)...Fixed(260))
+            let width = random.nextFixed(in: Fixed(60)...(Arena.obstacleHalfSizeMax * 2))
+            let height = random.nextFixed(in: Fixed(60)...(Arena.obstacleHalfSizeMax * 2))
             let x = random.nextFixed(in: Fixed(100)...(config.worldWidth - width - 100))
             let y = random.nextFixed(in: Fixed(100)...(config.worldHeight - height - 100))
             let minimum = Arena.snapped(FixedVector(x: x, y: y))
-            _ = entities.insert(.obstacle(ArenaObstacle(minimum: minimum, maximum: Arena.snapped(minimum + FixedVector(x: width, y: height)))))
+            let block = ArenaObstacle(minimum: minimum, maximum: Arena.snapped(minimum + FixedVector(x: width, y: height)))
+            if entities.insert(.obstacle(block)) != nil { obstacles.append(block) }
         }
+        obstacleGrid.rebuild(obstacles.enumerated().map { offset, block in
+            (id: EntityID(index: UInt32(offset), generation: 0), position: FixedVector(x: (block.minimum.x + block.maximum.x) / 2,
+                                                                                       y: (block.minimum.y + block.maximum.y) / 2))
+        })
     }
 
     /// A random point clear of walls and players (best effort after 32 tries).
     private mutating func freeSpawnPoint() -> FixedVector {
         let margin = config.playerRadius * 2
-        let obstacles = obstacleList()
         let players = livingPlayers()
         var candidate = FixedVector.zero
         for _ in 0..<32 {
@@ -262,14 +284,16 @@ public struct Arena: Game {
                            y: position.y.clamped(to: radius...(config.worldHeight - radius)))
     }
 
+    /// Where a projectile is after `ageTicks`: a pure function of what its snapshot carries, so clients compute
+    /// exactly what the server does.
+    public static func projectilePosition(origin: FixedVector, aim: BinaryAngle, speed: Fixed, ageTicks: UInt32) -> FixedVector {
+        snapped(origin + aim.direction * (speed * Int(ageTicks)))
+    }
+
     /// The position rounded down to the 1/16-unit grid that snapshots carry exactly.
     static func snapped(_ position: FixedVector) -> FixedVector {
         let mask = ~((Int64(1) << Arena.positionShift) - 1)
         return FixedVector(x: Fixed(raw: position.x.raw & mask), y: Fixed(raw: position.y.raw & mask))
-    }
-
-    private func obstacleList() -> [ArenaObstacle] {
-        entities.ids.compactMap { if case .obstacle(let block) = entities[$0] { return block } else { return nil } }
     }
 
     private func livingPlayers() -> [(id: EntityID, avatar: ArenaPlayer)] {
@@ -289,7 +313,8 @@ public struct Arena: Game {
                     sixteenths(avatar.position.x), sixteenths(avatar.position.y), Int64(avatar.aim.raw), Int64(min(max(avatar.health, 0), 255)),
                     Int64(min(avatar.score, 65535)), avatar.isAlive ? 1 : 0, Int64(avatar.player.raw)])
             case .projectile(let shot):
-                return EntityState(id: id, kind: 1, fields: [sixteenths(shot.position.x), sixteenths(shot.position.y)])
+                return EntityState(id: id, kind: 1, fields: [sixteenths(shot.origin.x), sixteenths(shot.origin.y), Int64(shot.aim.raw),
+                                                             Int64(shot.spawnTick & 0xFFFF)])
             case .obstacle(let block):
                 return EntityState(id: id, kind: 2, fields: [sixteenths(block.minimum.x), sixteenths(block.minimum.y),
                                                              sixteenths(block.maximum.x), sixteenths(block.maximum.y)])
@@ -344,8 +369,10 @@ public struct Arena: Game {
                 hasher.combine(UInt64(avatar.nextShotTick))
             case .projectile(let shot):
                 hasher.combine(UInt64(shot.owner.raw))
+                hasher.combine(shot.origin)
+                hasher.combine(UInt64(shot.aim.raw))
+                hasher.combine(UInt64(shot.spawnTick))
                 hasher.combine(shot.position)
-                hasher.combine(shot.velocity)
                 hasher.combine(UInt64(shot.expiryTick))
             case .obstacle(let block):
                 hasher.combine(block.minimum)

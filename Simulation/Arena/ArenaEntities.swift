@@ -16,12 +16,15 @@ struct ArenaPlayer: Hashable {
     var isAlive: Bool { respawnTick == 0 }
 }
 
-/// A shot in flight.
+/// A shot in flight. Its path is fixed when it is fired: the position at any tick follows from the origin, the
+/// aim and the age, so snapshots send only those (and a projectile costs nothing after its creation).
 struct ArenaProjectile: Hashable {
     var owner: PlayerID
-    var position: FixedVector
-    var velocity: FixedVector
+    var origin: FixedVector
+    var aim: BinaryAngle
+    var spawnTick: UInt32
     var expiryTick: UInt32
+    var position: FixedVector
 }
 
 /// An axis-aligned wall block.

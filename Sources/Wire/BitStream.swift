@@ -8,6 +8,8 @@ public protocol BitStream {
     mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError)
     /// Pads to a byte boundary with zero bits (readers require the padding to be zero).
     mutating func alignToByte(field: StaticString) throws(WireError)
+    /// Bits written, read or counted so far.
+    var bitsProcessed: Int { get }
 }
 
 /// The number of bits needed to store every value in `0...span`.
@@ -86,6 +88,7 @@ public struct BitWriter: BitStream {
 
     /// Bits written so far.
     public var bitCount: Int { bytes.count * 8 + scratchBits }
+    public var bitsProcessed: Int { bitCount }
 
     public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
         precondition(bitCount >= 1 && bitCount <= 64)
@@ -134,6 +137,7 @@ public struct BitReader: BitStream {
 
     /// Bits not read yet.
     public var bitsRemaining: Int { bytes.count * 8 - bitPosition }
+    public var bitsProcessed: Int { bitPosition }
 
     public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
         precondition(bitCount >= 1 && bitCount <= 64)
@@ -187,4 +191,5 @@ public struct BitMeasurer: BitStream {
 
     /// Whole bytes the message takes.
     public var byteCount: Int { (bitCount + 7) / 8 }
+    public var bitsProcessed: Int { bitCount }
 }

@@ -13,6 +13,17 @@ public struct SnapshotLimits: Sendable, Equatable {
     }
 }
 
+/// What one delta encode contained, for metrics and benchmarks.
+public struct EntityDeltaSummary: Sendable, Equatable {
+    public var removes = 0
+    public var creates = 0
+    /// Entities present in both whose fields changed.
+    public var updates = 0
+    /// Bits spent on the updates section (indices, changed bits, values).
+    public var updateBits = 0
+    public init() {}
+}
+
 /// Encodes the entities of a snapshot as a delta against a baseline the client has (an empty baseline gives a
 /// full snapshot), driven by the game's `EntitySchema`:
 ///
@@ -34,8 +45,23 @@ public struct EntityDeltaCodec: Sendable {
     }
 
     /// Writes `current` (sorted by slot index) as a delta against `baseline` (sorted by slot index).
-    public func encode<Stream: BitStream>(_ current: [EntityState], against baseline: [EntityState],
-                                          into stream: inout Stream) throws(WireError) {
+    @discardableResult
+    public func encode(_ current: [EntityState], against baseline: [EntityState],
+                       into writer: inout BitWriter) throws(WireError) -> EntityDeltaSummary {
+        try encodeAny(current, against: baseline, into: &writer)
+    }
+
+    /// Counts the bits `encode` would write.
+    @discardableResult
+    public func encode(_ current: [EntityState], against baseline: [EntityState],
+                       into measurer: inout BitMeasurer) throws(WireError) -> EntityDeltaSummary {
+        try encodeAny(current, against: baseline, into: &measurer)
+    }
+
+    // Concrete entry points above, generic body here: called from this module, it is specialised for each stream
+    // (a public generic called from another module would run unspecialised, a witness call per field).
+    private func encodeAny<Stream: BitStream>(_ current: [EntityState], against baseline: [EntityState],
+                                              into stream: inout Stream) throws(WireError) -> EntityDeltaSummary {
         precondition(!stream.isReading)
         var removes: [EntityID] = []
         var creates: [EntityState] = []
@@ -70,11 +96,18 @@ public struct EntityDeltaCodec: Sendable {
             try serializeCreatedBody(&entity, stream: &stream)
         }
         try writeCount(updates.count, into: &stream, field: "updates")
+        let updatesStart = stream.bitsProcessed
         previous = -1
         for (old, var new) in updates {
             try serializeIndexGap(&new.id.index, previous: &previous, stream: &stream)
             try serializeChangedFields(&new.fields, baseline: old.fields, kind: schema.kinds[Int(old.kind)], stream: &stream)
         }
+        var summary = EntityDeltaSummary()
+        summary.removes = removes.count
+        summary.creates = creates.count
+        summary.updates = updates.count
+        summary.updateBits = stream.bitsProcessed - updatesStart
+        return summary
     }
 
     /// Reads a delta and applies it to `baseline` (sorted by slot index); the result is sorted by slot index.

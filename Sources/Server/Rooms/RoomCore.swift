@@ -32,11 +32,36 @@ public final class RoomCore<G: Game> {
         var sentViews: [(tick: UInt32, cell: Int32)] = []
     }
 
-    /// A past snapshot: every entity, and the grid cell each one was in.
+    /// A past snapshot: every entity, and its entities bucketed by grid cell (a counting sort done once per
+    /// snapshot, so a client's view visits only its own cells instead of scanning the world).
     private struct SnapshotRecord {
         var tick: UInt32
         var entities: [EntityState]
-        var cells: [Int32]
+        /// Entity positions (into `entities`) grouped by cell; cell c's are `byCell[cellStart[c]..<cellStart[c+1]]`.
+        var byCell: [Int32]
+        var cellStart: [Int32]
+        /// Entities without a position (seen by everyone).
+        var unplaced: [Int32]
+
+        init(tick: UInt32, entities: [EntityState], cells: [Int32], cellCount: Int) {
+            self.tick = tick
+            self.entities = entities
+            var start = [Int32](repeating: 0, count: cellCount + 1)
+            var unplaced: [Int32] = []
+            for (position, cell) in cells.enumerated() {
+                if cell < 0 { unplaced.append(Int32(position)) } else { start[Int(cell) + 1] += 1 }
+            }
+            for index in 1..<start.count { start[index] += start[index - 1] }
+            var fill = start
+            var byCell = [Int32](repeating: 0, count: Int(start[cellCount]))
+            for (position, cell) in cells.enumerated() where cell >= 0 {
+                byCell[Int(fill[Int(cell)])] = Int32(position)
+                fill[Int(cell)] += 1
+            }
+            self.byCell = byCell
+            cellStart = start
+            self.unplaced = unplaced
+        }
     }
 
     /// The view "cell" of a client that sees everything.
@@ -54,6 +79,12 @@ public final class RoomCore<G: Game> {
 
     /// Inputs dropped in all (full buffers, stale sequences), for metrics.
     public private(set) var inputsDroppedTotal = 0
+    /// Snapshot deltas encoded, and how many deliveries reused one already encoded for another client.
+    public private(set) var deltaEncodesTotal = 0
+    public private(set) var deltaReusesTotal = 0
+    /// Sums over every encode: entities updated, and the bits their updates took.
+    public private(set) var updatedEntitiesTotal = 0
+    public private(set) var updateBitsTotal = 0
     /// Players the room holds at most.
     public let playersMax: Int
 
@@ -138,7 +169,8 @@ public final class RoomCore<G: Game> {
                 let cell = interestGrid.cell(of: position)
                 return Int32(cell.row * interestGrid.columns + cell.column)
             }
-            ring.append(SnapshotRecord(tick: game.tick, entities: entities, cells: cells))
+            ring.append(SnapshotRecord(tick: game.tick, entities: entities, cells: cells,
+                                       cellCount: interestGrid.columns * interestGrid.rows))
             let window = UInt32(settings.baselineWindowTicks)
             let oldest = game.tick > window ? game.tick - window : 0
             while let first = ring.first, first.tick < oldest { ring.removeFirst() }
@@ -179,12 +211,16 @@ public final class RoomCore<G: Game> {
             let delta: [UInt8]
             if let cached = shared[key] {
                 delta = cached
+                deltaReusesTotal += 1
             } else {
                 let visible = visibleEntities(of: current, view: view)
                 let previous = baseline.map { visibleEntities(of: $0.record, view: $0.view) } ?? []
                 var writer = BitWriter(capacity: 256)
-                try codec.encode(visible, against: previous, into: &writer)
+                let summary = try codec.encode(visible, against: previous, into: &writer)
                 delta = writer.finish()
+                deltaEncodesTotal += 1
+                updatedEntitiesTotal += summary.updates
+                updateBitsTotal += summary.updateBits
                 shared[key] = delta
             }
             var header = BitWriter(capacity: 16)
@@ -207,18 +243,19 @@ public final class RoomCore<G: Game> {
     /// cells so that every player in one cell sees exactly the same set.
     private func visibleEntities(of record: SnapshotRecord, view: Int32) -> [EntityState] {
         guard view != Self.wholeWorld else { return record.entities }
-        let columnsTotal = interestGrid.columns
+        let columnsTotal = interestGrid.columns, rowsTotal = interestGrid.rows
         let (viewColumn, viewRow) = (Int(view) % columnsTotal, Int(view) / columnsTotal)
         let size = settings.viewCellSize
         let reachColumns = (settings.viewHalfExtent.x / size).floor + 1
         let reachRows = (settings.viewHalfExtent.y / size).floor + 1
-        var visible: [EntityState] = []
-        for (position, state) in record.entities.enumerated() {
-            let cell = record.cells[position]
-            if cell == Self.wholeWorld { continue }
-            let (column, row) = (Int(cell) % columnsTotal, Int(cell) / columnsTotal)
-            if abs(column - viewColumn) <= reachColumns && abs(row - viewRow) <= reachRows { visible.append(state) }
+        var positions = record.unplaced
+        for row in max(0, viewRow - reachRows)...min(rowsTotal - 1, viewRow + reachRows) {
+            let first = row * columnsTotal + max(0, viewColumn - reachColumns)
+            let last = row * columnsTotal + min(columnsTotal - 1, viewColumn + reachColumns)
+            // A row of cells is contiguous in `byCell`.
+            positions.append(contentsOf: record.byCell[Int(record.cellStart[first])..<Int(record.cellStart[last + 1])])
         }
-        return visible
+        positions.sort()  // back to slot order, which the codec needs
+        return positions.map { record.entities[Int($0)] }
     }
 }

@@ -1,0 +1,127 @@
+import Arena
+import Engine
+import Glibc
+import Reactor
+import Server
+import Wire
+
+// tickwire-bench — in-process benchmarks that print figures (no sockets, no timed tests).
+//   tickwire-bench wire [--players 64] [--seconds 60] [--snapshot-every 1] [--ack-delay-ticks 6]
+//   tickwire-bench tick [--players 64] [--obstacles 700] [--seconds 60]
+
+func flag(_ name: String, _ fallback: Int) -> Int {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let value = Int(arguments[index + 1]) else { return fallback }
+    return value
+}
+
+func percentile(_ values: [Double], _ quantile: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * quantile))]
+}
+
+func format(_ value: Double, _ decimals: Int = 1) -> String {
+    var factor = 1.0
+    for _ in 0..<decimals { factor *= 10 }
+    let rounded = (value * factor).rounded() / factor
+    return String(rounded)
+}
+
+/// Two identical rooms in lockstep: in one every client acknowledges snapshots `ackDelay` ticks later (deltas), in
+/// the other no client ever acknowledges (every snapshot is full). Same seed and inputs, so the same worlds.
+func wireEfficiency() throws {
+    let players = flag("--players", 64), seconds = flag("--seconds", 60)
+    let snapshotEvery = flag("--snapshot-every", 1), ackDelay = flag("--ack-delay-ticks", 6)
+    var settings = RoomSettings()
+    settings.snapshotEveryTicks = snapshotEvery
+    let deltaRoom = RoomCore(game: Arena(config: ArenaConfig(), seed: 42), settings: settings)
+    let fullRoom = RoomCore(game: Arena(config: ArenaConfig(), seed: 42), settings: settings)
+    let ids = (0..<players).compactMap { deltaRoom.join(name: "bot\($0)") }
+    _ = (0..<players).compactMap { fullRoom.join(name: "bot\($0)") }
+    var script = ArenaScript(seed: 7)
+    var deltaBytes: [Double] = [], fullBytes: [Double] = []
+    var pendingAcks: [(due: UInt32, player: PlayerID, tick: UInt32)] = []
+    var sequence: UInt32 = 0
+    for _ in 0..<(seconds * settings.tickRateHz) {
+        sequence += 1
+        for (player, bits) in script.inputs(for: ids, tick: deltaRoom.game.tick) {
+            deltaRoom.receiveInput(from: player, sequence: sequence, acknowledgedTick: nil, bits: bits)
+            fullRoom.receiveInput(from: player, sequence: sequence, acknowledgedTick: nil, bits: bits)
+        }
+        for ack in pendingAcks where ack.due <= deltaRoom.game.tick { deltaRoom.acknowledge(ack.player, tick: ack.tick) }
+        pendingAcks.removeAll { $0.due <= deltaRoom.game.tick }
+        let outcome = deltaRoom.tick()
+        _ = fullRoom.tick()
+        guard outcome.isSnapshotTick else { continue }
+        try deltaRoom.encodeSnapshots { player, header, delta in
+            deltaBytes.append(Double(header.count + delta.count))
+            pendingAcks.append((outcome.tick + UInt32(ackDelay), player, outcome.tick))
+        }
+        try fullRoom.encodeSnapshots { _, header, delta in fullBytes.append(Double(header.count + delta.count)) }
+    }
+    let deltaMean = deltaBytes.reduce(0, +) / Double(deltaBytes.count), fullMean = fullBytes.reduce(0, +) / Double(fullBytes.count)
+    let entities = deltaRoom.game.entityStates().count
+    print("wire efficiency: Arena, \(players) scripted players, \(seconds) s of game time at \(settings.tickRateHz) Hz, "
+          + "a snapshot every \(snapshotEvery) tick(s), acks \(ackDelay) ticks late, interest \(settings.viewHalfExtent.x.floor)×\(settings.viewHalfExtent.y.floor) half-extent; \(entities) entities at the end")
+    print("  snapshot bytes per client (message, without the 2-4 byte WebSocket header):")
+    print("    delta: mean \(format(deltaMean)) p50 \(format(percentile(deltaBytes, 0.5), 0)) p99 \(format(percentile(deltaBytes, 0.99), 0)) max \(format(deltaBytes.max() ?? 0, 0))")
+    print("    full:  mean \(format(fullMean)) p50 \(format(percentile(fullBytes, 0.5), 0)) p99 \(format(percentile(fullBytes, 0.99), 0)) max \(format(fullBytes.max() ?? 0, 0))")
+    print("    delta / full: \(format(deltaMean / fullMean * 100, 2))% of the bytes (\(format(fullMean / deltaMean, 1))× smaller)")
+    let perSecond = deltaMean * Double(settings.tickRateHz / snapshotEvery)
+    print("    per client per second: \(format(perSecond / 1024, 2)) KiB with deltas, \(format(fullMean * Double(settings.tickRateHz / snapshotEvery) / 1024, 2)) KiB full")
+    print("  bits per changed entity (updates only): \(format(Double(deltaRoom.updateBitsTotal) / Double(max(deltaRoom.updatedEntitiesTotal, 1)), 1)) "
+          + "over \(deltaRoom.updatedEntitiesTotal) updates; unchanged entities cost 0 bits")
+    print("  encodes: \(deltaRoom.deltaEncodesTotal), deliveries that reused another client's encode: \(deltaRoom.deltaReusesTotal)")
+}
+
+/// Tick cost with about 1,000 entities and `players` clients: step, hash and snapshot encoding for every client.
+func tickCost() throws {
+    let players = flag("--players", 64), obstacles = flag("--obstacles", 700), seconds = flag("--seconds", 60)
+    var config = ArenaConfig()
+    config.worldWidth = 9000
+    config.worldHeight = 9000
+    config.obstacleCount = obstacles
+    let room = RoomCore(game: Arena(config: config, seed: 5), settings: RoomSettings())
+    let ids = (0..<players).compactMap { room.join(name: "bot\($0)") }
+    var script = ArenaScript(seed: 9)
+    var stepUs: [Double] = [], encodeUs: [Double] = [], totalUs: [Double] = [], entityCounts: [Double] = []
+    var sequence: UInt32 = 0
+    for _ in 0..<(seconds * 60) {
+        sequence += 1
+        for (player, bits) in script.inputs(for: ids, tick: room.game.tick) {
+            room.receiveInput(from: player, sequence: sequence, acknowledgedTick: room.game.tick > 6 ? room.game.tick - 6 : nil, bits: bits)
+        }
+        let start = monotonicNowNs()
+        let outcome = room.tick()  // step + hash + keeping the snapshot
+        let stepped = monotonicNowNs()
+        var bytes = 0
+        try room.encodeSnapshots { _, header, delta in bytes += header.count + delta.count }
+        let encoded = monotonicNowNs()
+        _ = outcome
+        stepUs.append(Double(stepped - start) / 1000)
+        encodeUs.append(Double(encoded - stepped) / 1000)
+        totalUs.append(Double(encoded - start) / 1000)
+        entityCounts.append(Double(room.game.entityStates().count))
+    }
+    print("tick cost: Arena \(config.worldWidth.floor)×\(config.worldHeight.floor), \(obstacles) obstacles, \(players) players and clients, "
+          + "entities mean \(format(entityCounts.reduce(0, +) / Double(entityCounts.count), 0)) (max \(format(entityCounts.max() ?? 0, 0))), \(seconds * 60) ticks")
+    print("  µs per tick: step+hash+ring p50 \(format(percentile(stepUs, 0.5))) p99 \(format(percentile(stepUs, 0.99)))"
+          + " | encode for all clients p50 \(format(percentile(encodeUs, 0.5))) p99 \(format(percentile(encodeUs, 0.99)))"
+          + " | total p50 \(format(percentile(totalUs, 0.5))) p99 \(format(percentile(totalUs, 0.99))) max \(format(totalUs.max() ?? 0))")
+    print("  budget at 60 Hz: 16,667 µs; total p99 uses \(format(percentile(totalUs, 0.99) / 166.67, 1))%")
+}
+
+let command = CommandLine.arguments.dropFirst().first ?? "help"
+do {
+    switch command {
+    case "wire": try wireEfficiency()
+    case "tick": try tickCost()
+    default:
+        print("usage: tickwire-bench wire|tick [flags]   (see the top of Sources/TickwireBench/main.swift)")
+        exit(command == "help" ? 0 : 2)
+    }
+} catch {
+    print("tickwire-bench: \(error)")
+    exit(1)
+}
