@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor"),
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
         .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine"], path: "Sources/Server"),
-        .executableTarget(name: "tickwire", dependencies: ["Server"], path: "Sources/tickwire"),
+        .executableTarget(name: "tickwire", dependencies: ["Server", "Arena", "Engine"], path: "Sources/tickwire"),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
         .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor"],
                           path: "Sources/TickwireBench"),

@@ -38,10 +38,17 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
             upgrade(request, connection: connection, leftover: leftover, handler: context.echo)
         } else if path == config.benchBroadcastPath, let broadcaster = context.broadcaster {
             upgrade(request, connection: connection, leftover: leftover, handler: broadcaster)
+        } else if path.hasPrefix("/rooms/"), let rooms = context.rooms {
+            let id = path.dropFirst("/rooms/".count)
+            guard isValidRoomID(id) else { return respond(connection, .error(404, reason: "room ids are 1-64 letters, digits, - or _")) }
+            upgradeToRoom(String(id), request, connection: connection, leftover: leftover, rooms: rooms)
         } else if request.method != "GET" {
             respond(connection, HandshakeRejection.methodNotGet(request.method).response)
         } else if path == "/" || path == "/index.html" {
             respondRaw(connection, context.placeholderResponse)
+        } else if path == "/rooms", let rooms = context.rooms {
+            respond(connection, HTTPResponse(status: 200, body: Array(RoomsJSON.render(rooms.directory.summaries()).utf8),
+                                             contentType: "application/json"))
         } else if path == "/healthz" {
             respond(connection, HTTPResponse(status: 200, body: Array("ok\n".utf8)))
         } else {
@@ -72,6 +79,41 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
         }
     }
 
+    /// Upgrades to a game room and hands the connection to the room's loop, where its messages, its room's tick
+    /// and its snapshot writes all run on one thread.
+    private func upgradeToRoom(_ id: String, _ request: HTTPRequestHead, connection: TCPConnection, leftover: [UInt8],
+                               rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])) {
+        let acceptance: HandshakeAcceptance
+        switch ServerHandshake.accept(request, policy: context.roomPolicy) {
+        case .failure(let rejection):
+            context.logger.peer("\(connection.peer): handshake refused for room \(id): \(rejection.reason) (\(rejection.status))")
+            return respond(connection, rejection.response)
+        case .success(let accepted):
+            acceptance = accepted
+        }
+        let directory = rooms.directory
+        let config = context.config, logger = context.logger, counters = context.counters
+        let roomContext = RoomContext(id: id, directory: directory, logger: logger, settings: config.roomSettings, limits: config.roomLimits,
+                                      connectionClosed: { counters.openConnections.subtract(1, ordering: .relaxed) })
+        guard let found = directory.findOrCreate(id, make: { rooms.hosting.makeRoom(roomContext) }) else {
+            context.logger.peer("\(connection.peer): refused room \(id): at the room limit (503)")
+            return respond(connection, .error(503, reason: "too many rooms"))
+        }
+        responded = true
+        head = []
+        _ = acceptance.response.withUnsafeBytes { connection.write($0) }
+        let channel = WebSocketChannel(connection: connection, role: .server, subprotocol: acceptance.subprotocol,
+                                       limits: context.config.webSocketLimits, handler: nil)
+        context.httpConnectionHandedOff(connection)
+        let spectator = request.target.contains("watch=1")
+        let target = rooms.loops[found.loopIndex]
+        let handoff = Unchecked((channel: channel, room: found.room, leftover: leftover))
+        connection.move(to: target) { _ in
+            let parts = handoff.value
+            parts.room.value.attach(parts.channel, spectator: spectator, leftover: parts.leftover, on: target)
+        }
+    }
+
     /// Sends a complete response and closes after it.
     func respond(_ connection: TCPConnection, _ response: HTTPResponse) {
         respondRaw(connection, response.serialized())
@@ -94,6 +136,12 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
     func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason) {
         context.connectionClosed(connection)
     }
+}
+
+/// Carries loop-confined values into a task for another loop, which becomes their only user.
+struct Unchecked<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// A handler that wants to know when a channel starts (to subscribe it, for example).

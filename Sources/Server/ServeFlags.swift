@@ -106,6 +106,33 @@ public enum ServeFlags {
         Flag(name: "--log-peer-lines-per-second", valueName: "N", help: "lines about misbehaving peers logged per second at most",
              defaultValue: { String($0.violationLogLinesPerSecondMax) }, apply: { config, value throws(FlagError) in
                  config.violationLogLinesPerSecondMax = try integer("--log-peer-lines-per-second", value, in: 0...100_000) }),
+        Flag(name: "--tick-rate", valueName: "HZ", help: "simulation ticks per second in every room",
+             defaultValue: { String($0.roomSettings.tickRateHz) }, apply: { config, value throws(FlagError) in
+                 config.roomSettings.tickRateHz = try integer("--tick-rate", value, in: 1...240) }),
+        Flag(name: "--snapshot-every", valueName: "N", help: "send a snapshot every N ticks (3 at 60 Hz = 20 snapshots a second)",
+             defaultValue: { String($0.roomSettings.snapshotEveryTicks) }, apply: { config, value throws(FlagError) in
+                 config.roomSettings.snapshotEveryTicks = try integer("--snapshot-every", value, in: 1...60) }),
+        Flag(name: "--input-buffer", valueName: "N", help: "inputs buffered per player; more are dropped and counted",
+             defaultValue: { String($0.roomSettings.inputBufferMax) }, apply: { config, value throws(FlagError) in
+                 config.roomSettings.inputBufferMax = try integer("--input-buffer", value, in: 1...256) }),
+        Flag(name: "--baseline-window-ticks", valueName: "N", help: "how old an acknowledged snapshot may be and still be a baseline",
+             defaultValue: { String($0.roomSettings.baselineWindowTicks) }, apply: { config, value throws(FlagError) in
+                 config.roomSettings.baselineWindowTicks = try integer("--baseline-window-ticks", value, in: 1...4095) }),
+        Flag(name: "--room-players-max", valueName: "N", help: "players in one room; more are refused",
+             defaultValue: { String($0.roomLimits.playersMax) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.playersMax = try integer("--room-players-max", value, in: 1...4096) }),
+        Flag(name: "--room-empty-close-ms", valueName: "MS", help: "an empty room closes after this long",
+             defaultValue: { String($0.roomLimits.emptyCloseNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.emptyCloseNs = try milliseconds("--room-empty-close-ms", value) }),
+        Flag(name: "--stuck-snapshots-max", valueName: "N", help: "snapshots a client may miss in a row (socket full) before it is kicked",
+             defaultValue: { String($0.roomLimits.stuckSnapshotsMax) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.stuckSnapshotsMax = try integer("--stuck-snapshots-max", value, in: 1...100_000) }),
+        Flag(name: "--chat-per-second", valueName: "N", help: "chat lines per second per player after a burst of 5",
+             defaultValue: { String($0.roomLimits.chatPerSecond) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.chatPerSecond = try integer("--chat-per-second", value, in: 1...100) }),
+        Flag(name: "--rooms-max", valueName: "N", help: "rooms open at once",
+             defaultValue: { String($0.roomsMax) }, apply: { config, value throws(FlagError) in
+                 config.roomsMax = try integer("--rooms-max", value, in: 1...1_000_000) }),
         Flag(name: "--shutdown-grace-ms", valueName: "MS", help: "on SIGTERM/SIGINT, time for clients to finish closing before exit",
              defaultValue: { String($0.shutdownGraceNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.shutdownGraceNs = try milliseconds("--shutdown-grace-ms", value) }),

@@ -35,6 +35,12 @@ public struct ServerConfig: Sendable, Equatable {
     public var violationLogLinesPerSecondMax = 20
     /// Time to let clients finish their close handshake on SIGTERM/SIGINT before exiting.
     public var shutdownGraceNs: UInt64 = 1_000_000_000
+    /// How rooms tick and send snapshots.
+    public var roomSettings = RoomSettings()
+    /// What rooms allow their clients.
+    public var roomLimits = RoomLimits()
+    /// Rooms open at once at most.
+    public var roomsMax = 1000
 
     /// The defaults.
     public init() {}

@@ -1,6 +1,7 @@
 import Reactor
 import Synchronization
 import WebSocket
+import Wire
 
 /// Counters shared by all loops (atomics: read by metrics and the connection limit, bumped rarely).
 final class ServerCounters: Sendable {
@@ -24,14 +25,22 @@ final class ServerLoopContext {
     private(set) var httpConnections: [ObjectIdentifier: TCPConnection] = [:]
     lazy var echo = EchoHandler(context: self)
     var broadcaster: BenchmarkBroadcaster?
+    /// Game rooms, when the server hosts a game.
+    let rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?
+    /// Room upgrades must speak this wire version.
+    let roomPolicy: HandshakePolicy
 
-    init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters) {
+    init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters,
+         rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?) {
         self.loop = loop
         self.config = config
         self.logger = logger
         self.counters = counters
+        self.rooms = rooms
         handshakePolicy = HandshakePolicy(subprotocols: [], requiresSubprotocol: false,
                                           originPolicy: OriginPolicy(allowing: config.allowedOrigins))
+        roomPolicy = HandshakePolicy(subprotocols: [wireSubprotocol], requiresSubprotocol: true,
+                                     originPolicy: OriginPolicy(allowing: config.allowedOrigins))
         placeholderResponse = HTTPResponse(status: 200, body: Array(PlaceholderPage.html(echoPath: config.echoPath).utf8),
                                            contentType: "text/html; charset=utf-8").serialized()
     }
@@ -53,6 +62,11 @@ final class ServerLoopContext {
             logger.error("cannot register accepted connection from \(peer): \(error)")
             counters.openConnections.subtract(1, ordering: .relaxed)
         }
+    }
+
+    /// A connection left this loop for its room's loop; the room now owns it (and reports its close).
+    func httpConnectionHandedOff(_ connection: TCPConnection) {
+        httpConnections[ObjectIdentifier(connection)] = nil
     }
 
     func httpConnectionUpgraded(_ connection: TCPConnection, to channel: WebSocketChannel) {

@@ -16,12 +16,17 @@ public final class TickwireServer: @unchecked Sendable {
     private let counters = ServerCounters()
     /// The port actually bound (differs from `config.port` when that was 0).
     public private(set) var boundPort: UInt16 = 0
+    /// The rooms, when the server hosts a game.
+    public let roomDirectory: RoomDirectory
+    private let roomHosting: RoomHosting?
 
-    /// Prepares loops for `config` (nothing listens yet).
-    public init(config: ServerConfig, logger: Logger? = nil) throws(SystemError) {
+    /// Prepares loops for `config` (nothing listens yet); `rooms` makes the game rooms of `/rooms/{id}`.
+    public init(config: ServerConfig, logger: Logger? = nil, rooms: RoomHosting? = nil) throws(SystemError) {
         self.config = config
         self.logger = logger ?? Logger(peerLinesPerSecondMax: config.violationLogLinesPerSecondMax)
         group = try EventLoopGroup(count: config.loopCount, readBufferBytes: config.readBufferBytes)
+        roomDirectory = RoomDirectory(loopCount: config.loopCount, roomsMax: config.roomsMax)
+        roomHosting = rooms
     }
 
     /// Open connections right now, across loops.
@@ -32,7 +37,8 @@ public final class TickwireServer: @unchecked Sendable {
         tw_ignore_sigpipe()
         var port = config.port
         for loop in group.loops {
-            let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters)
+            let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters,
+                                            rooms: roomHosting.map { ($0, roomDirectory, group.loops) })
             let listener = try TCPListener(host: config.host, port: port, on: loop,
                                            onAccept: { [unowned context] fd, peer in context.accept(fd: fd, peer: peer) },
                                            onError: { [logger] error in logger.error("\(error)") })
@@ -57,6 +63,10 @@ public final class TickwireServer: @unchecked Sendable {
             }
         }
         var routes = ["/ (page)", "/healthz"]
+        if roomHosting != nil {
+            routes.append("/rooms/{id} (game rooms, \(config.roomSettings.tickRateHz) Hz)")
+            routes.append("/rooms (JSON)")
+        }
         if let echo = config.echoPath { routes.append("\(echo) (WebSocket echo)") }
         if let hz = config.benchBroadcastHz { routes.append("\(config.benchBroadcastPath) (benchmark broadcast, \(config.benchBroadcastBytes) B at \(hz) Hz)") }
         logger.info("tickwire listening on http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(boundPort) "
@@ -66,6 +76,9 @@ public final class TickwireServer: @unchecked Sendable {
     /// Begins the graceful shutdown from any thread; `waitUntilStopped` returns when it is done.
     public func shutdown() {
         let grace = config.shutdownGraceNs
+        for (loopIndex, room) in roomDirectory.allRooms() {
+            group.loops[loopIndex].execute { room.value.drain() }
+        }
         for context in contexts {
             let transfer = UncheckedContext(context)
             context.loop.execute {
@@ -83,12 +96,12 @@ public final class TickwireServer: @unchecked Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns. Call from the main thread before other threads start.
-    public static func runUntilSignalled(config: ServerConfig) -> Int32 {
+    public static func runUntilSignalled(config: ServerConfig, rooms: RoomHosting? = nil) -> Int32 {
         let signalFD = tw_signalfd_for_shutdown()  // blocks the signals in this thread and every loop thread it starts
         _ = tw_raise_nofile_limit()
         let server: TickwireServer
         do {
-            server = try TickwireServer(config: config)
+            server = try TickwireServer(config: config, rooms: rooms)
             try server.start()
         } catch {
             Logger().error("cannot start: \(error)")

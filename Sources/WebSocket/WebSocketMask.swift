@@ -6,6 +6,12 @@ public enum WebSocketMask {
         return generator.next()
     }
 
+    /// 64 unpredictable bits (resume tokens and the like).
+    public static func randomToken() -> UInt64 {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }
+
     /// XORs `bytes` in place with `key` (the four key bytes as they appear on the wire, loaded little-endian),
     /// starting at `offset` within the payload. Applying it twice restores the bytes.
     public static func apply(key: UInt32, to bytes: UnsafeMutableRawBufferPointer, offset: Int) {

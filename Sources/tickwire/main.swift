@@ -1,3 +1,5 @@
+import Arena
+import Engine
 import Glibc
 import Server
 
@@ -28,7 +30,12 @@ case "serve":
     }
     do {
         let config = try ServeFlags.parse(arguments)
-        exit(TickwireServer.runUntilSignalled(config: config))
+        // The demo game: every /rooms/{id} is an Arena with a fresh random seed.
+        let arenaRooms = RoomHosting { context in
+            var generator = SystemRandomNumberGenerator()
+            return Room(game: Arena(config: ArenaConfig(), seed: generator.next()), context: context)
+        }
+        exit(TickwireServer.runUntilSignalled(config: config, rooms: arenaRooms))
     } catch {
         printError("tickwire serve: \(error.message)")
         exit(2)

@@ -99,6 +99,9 @@ public final class RoomCore<G: Game> {
     /// Players present or joining.
     public var playerCount: Int { clients.count }
 
+    /// The name a player joined with.
+    public func name(of player: PlayerID) -> String? { clients[player]?.name }
+
     /// Reserves a player id; the player enters the world at the next tick. Nil when the room is full.
     public func join(name: String, spectator: Bool = false) -> PlayerID? {
         guard clients.count < playersMax else { return nil }

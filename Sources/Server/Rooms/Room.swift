@@ -1,0 +1,245 @@
+import Engine
+import Glibc
+import Reactor
+import WebSocket
+import Wire
+
+/// Limits a room enforces on its clients. Flags of `tickwire serve` with these defaults.
+public struct RoomLimits: Sendable, Equatable {
+    /// Players (not spectators) in one room.
+    public var playersMax = 64
+    /// Snapshots a client may fail to take (its socket full) in a row before it is kicked as too slow: 2 s at 60 Hz.
+    public var stuckSnapshotsMax = 120
+    /// Chat lines a client may send in a burst, and per second after it.
+    public var chatBurst = 5
+    public var chatPerSecond = 1
+    /// How long a room may stay empty before it closes.
+    public var emptyCloseNs: UInt64 = 30_000_000_000
+    public init() {}
+}
+
+/// A game room on its event loop: decodes its clients' messages, answers pings at once, runs the fixed tick on
+/// absolute deadlines, and writes each client its snapshot. Loop-confined: every method runs on `loop`.
+public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
+    public let id: String
+    private let core: RoomCore<G>
+    private let limits: RoomLimits
+    private let logger: Logger
+    private unowned let directory: RoomDirectory
+    private let onConnectionClosed: @Sendable () -> Void
+    private var loop: EventLoop!
+    private var timer: TimerID?
+
+    private struct Member {
+        let channel: WebSocketChannel
+        var player: PlayerID?
+        var spectator: Bool
+        var chatTokens: Int
+        var stuckSnapshots = 0
+    }
+    private var members: [ObjectIdentifier: Member] = [:]
+    private var memberByPlayer: [PlayerID: ObjectIdentifier] = [:]
+    private var emptySinceNs: UInt64?
+
+    // Figures for /rooms and /metrics.
+    private var latenessUs: [Double] = []
+    private var durationUs: [Double] = []
+    private var snapshotsSkipped = 0
+    private var lastPublishNs: UInt64 = 0
+    private var chatRefillNs: UInt64 = 0
+
+    /// A room running `game` with the server's settings.
+    public init(game: G, context: RoomContext) {
+        id = context.id
+        core = RoomCore(game: game, settings: context.settings, playersMax: context.limits.playersMax)
+        limits = context.limits
+        logger = context.logger
+        directory = context.directory
+        onConnectionClosed = context.connectionClosed
+    }
+
+    private func start(on loop: EventLoop) {
+        self.loop = loop
+        let periodNs = 1_000_000_000 / UInt64(core.settings.tickRateHz)
+        let now = monotonicNowNs()
+        emptySinceNs = now
+        lastPublishNs = now
+        chatRefillNs = now
+        timer = loop.scheduleRepeating(firstNs: now + periodNs, periodNs: periodNs) { [unowned self] deadlineNs in
+            tick(deadlineNs: deadlineNs)
+        }
+    }
+
+    public func attach(_ channel: WebSocketChannel, spectator: Bool, leftover: [UInt8], on loop: EventLoop) {
+        loop.assertInLoop()
+        if self.loop == nil { start(on: loop) }
+        channel.handler = self
+        let logger = self.logger
+        channel.violationLogger = { peer, code, reason in logger.peer("\(peer): closing with \(code): \(reason)") }
+        members[ObjectIdentifier(channel)] = Member(channel: channel, player: nil, spectator: spectator, chatTokens: limits.chatBurst)
+        emptySinceNs = nil
+        if !leftover.isEmpty, channel.connection.isOpen {
+            var bytes = leftover
+            bytes.withUnsafeMutableBytes { channel.connectionDidRead(channel.connection, $0) }
+        }
+    }
+
+    public func drain() {
+        guard loop != nil else { return }
+        for member in Array(members.values) {
+            send(.kick(reason: .serverShutdown, text: "server shutting down"), to: member.channel)
+            member.channel.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
+        }
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+    }
+
+    // MARK: Client messages
+
+    public func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer) {
+        channel.fail(code: WebSocketCloseCode.unsupportedData, reason: "tickwire.v1 messages are binary")
+    }
+
+    public func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) {
+        let key = ObjectIdentifier(channel)
+        guard var member = members[key] else { return }
+        let message: ClientMessage
+        do throws(WireError) {
+            message = try ClientMessage.decode(Array(bytes), inputBitCount: G.inputBitCount)
+        } catch {
+            channel.fail(code: WebSocketCloseCode.protocolError, reason: "bad message: \(error)")
+            return
+        }
+        switch message {
+        case .join(let name, _):
+            guard member.player == nil else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "already joined") }
+            guard let player = core.join(name: name, spectator: member.spectator) else {
+                send(.kick(reason: .roomClosed, text: "room is full"), to: channel)
+                return channel.close(code: WebSocketCloseCode.policyViolation, reason: "room is full")
+            }
+            member.player = player
+            memberByPlayer[player] = key
+            members[key] = member
+            let world = core.game.worldSize
+            send(.welcome(.init(player: player, tickRateHz: core.settings.tickRateHz,
+                                snapshotRateHz: core.settings.tickRateHz / core.settings.snapshotEveryTicks,
+                                serverTick: core.game.tick, worldWidthRaw: UInt32(clamping: world.x.raw),
+                                worldHeightRaw: UInt32(clamping: world.y.raw), resumeToken: WebSocketMask.randomToken())), to: channel)
+        case .input(let sequence, let acknowledgedTick, let bits):
+            guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "input before join") }
+            core.receiveInput(from: player, sequence: sequence, acknowledgedTick: acknowledgedTick, bits: bits)
+        case .ping(let clientTimeUs):
+            send(.pong(clientTimeUs: clientTimeUs, serverTimeUs: monotonicNowNs() / 1000, serverTick: core.game.tick), to: channel)
+        case .chat(let text):
+            guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "chat before join") }
+            guard member.chatTokens > 0 else { return }  // over the rate: dropped
+            member.chatTokens -= 1
+            members[key] = member
+            let line = ServerMessage.chat(from: player, name: core.name(of: player) ?? "", text: text)
+            for other in members.values where other.player != nil { send(line, to: other.channel) }
+        case .leave:
+            channel.close(code: WebSocketCloseCode.normalClosure, reason: "left")
+        }
+    }
+
+    public func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) {
+        guard let member = members.removeValue(forKey: ObjectIdentifier(channel)) else { return }
+        if let player = member.player {
+            core.leave(player)
+            memberByPlayer[player] = nil
+        }
+        if members.isEmpty { emptySinceNs = loop.nowNs }
+        onConnectionClosed()
+    }
+
+    private func send(_ message: ServerMessage, to channel: WebSocketChannel) {
+        var writer = BitWriter(capacity: 64)
+        guard (try? message.write(into: &writer)) != nil else { return }
+        let bytes = writer.finish()
+        _ = bytes.withUnsafeBytes { channel.send(binary: $0) }
+    }
+
+    // MARK: The tick
+
+    private func tick(deadlineNs: UInt64) {
+        let startNs = monotonicNowNs()
+        record(&latenessUs, Double(startNs &- deadlineNs) / 1000)
+        let outcome = core.tick()
+        if outcome.isSnapshotTick { sendSnapshots() }
+        let endNs = monotonicNowNs()
+        record(&durationUs, Double(endNs &- startNs) / 1000)
+        if endNs - chatRefillNs >= 1_000_000_000 / UInt64(max(limits.chatPerSecond, 1)) {
+            chatRefillNs = endNs
+            for key in members.keys { members[key]!.chatTokens = min(limits.chatBurst, members[key]!.chatTokens + 1) }
+        }
+        if endNs - lastPublishNs >= 1_000_000_000 { publish(nowNs: endNs) }
+        if let emptySinceNs, endNs - emptySinceNs >= limits.emptyCloseNs { close() }
+    }
+
+    private func sendSnapshots() {
+        do throws(WireError) {
+            try core.encodeSnapshots { player, header, delta in
+                guard let key = memberByPlayer[player], var member = members[key] else { return }
+                let connection = member.channel.connection
+                guard connection.isWritable else {
+                    snapshotsSkipped += 1
+                    member.stuckSnapshots += 1
+                    members[key] = member
+                    if member.stuckSnapshots > limits.stuckSnapshotsMax {
+                        logger.peer("\(connection.peer): kicked from room \(id): too slow (\(connection.unsentBytes) bytes unsent)")
+                        send(.kick(reason: .tooSlow, text: "your connection could not keep up"), to: member.channel)
+                        member.channel.close(code: WebSocketCloseCode.policyViolation, reason: "too slow")
+                    }
+                    return
+                }
+                member.stuckSnapshots = 0
+                members[key] = member
+                writeSnapshot(header: header, delta: delta, to: member.channel)
+            }
+        } catch {
+            logger.error("room \(id): snapshot encoding failed at tick \(core.game.tick): \(error)")
+        }
+    }
+
+    /// One frame: WebSocket header, snapshot header, shared delta, built in the loop's scratch buffer, one write.
+    private func writeSnapshot(header: [UInt8], delta: [UInt8], to channel: WebSocketChannel) {
+        let payloadLength = header.count + delta.count
+        let scratch = loop.scratchBuffer
+        guard payloadLength + WebSocketFrameEncoder.headerBytesMax <= scratch.count else {
+            _ = (header + delta).withUnsafeBytes { channel.send(binary: $0) }
+            return
+        }
+        let base = scratch.baseAddress!
+        var length = WebSocketFrameEncoder.writeHeader(to: base, opcode: .binary, payloadLength: payloadLength)
+        header.withUnsafeBytes { (base + length).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        length += header.count
+        delta.withUnsafeBytes { if let source = $0.baseAddress { (base + length).copyMemory(from: source, byteCount: $0.count) } }
+        length += delta.count
+        channel.sendPreframed(UnsafeRawBufferPointer(start: base, count: length))
+    }
+
+    private func record(_ samples: inout [Double], _ value: Double) {
+        if samples.count >= 600 { samples.removeFirst(samples.count - 599) }
+        samples.append(value)
+    }
+
+    private func publish(nowNs: UInt64) {
+        lastPublishNs = nowNs
+        func p99(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        }
+        let players = members.values.filter { $0.player != nil && !$0.spectator }.count
+        directory.publish(RoomSummary(id: id, loopIndex: loop.index, players: players,
+                                      spectators: members.values.filter { $0.spectator }.count, tickRateHz: core.settings.tickRateHz,
+                                      tick: core.game.tick, tickLatenessUsP99: p99(latenessUs), tickDurationUsP99: p99(durationUs),
+                                      snapshotsSkipped: snapshotsSkipped, inputsDropped: core.inputsDroppedTotal))
+    }
+
+    private func close() {
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        directory.remove(id, room: self)
+        logger.info("room \(id) closed after \(limits.emptyCloseNs / 1_000_000_000) s empty")
+    }
+}

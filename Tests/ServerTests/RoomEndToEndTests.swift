@@ -1,0 +1,176 @@
+import Arena
+import Engine
+import Reactor
+import Server
+import Synchronization
+import WebSocket
+import Wire
+import XCTest
+
+/// A game client for tests: decodes every server message and keeps what it learned.
+final class GameTestClient: WebSocketChannelHandler, @unchecked Sendable {
+    struct State {
+        var welcome: ServerMessage.Welcome?
+        var decoder = SnapshotDecoder()
+        var entities: [EntityState] = []
+        var snapshotCount = 0
+        var pongs = 0
+        var chats: [String] = []
+        var closeCode: UInt16?
+        var decodeErrors: [String] = []
+    }
+    let state = Mutex(State())
+
+    func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) {
+        let message = Array(bytes)
+        state.withLock { state in
+            var reader = BitReader(message)
+            do {
+                switch try ServerMessage.read(from: &reader) {
+                case .welcome(let welcome): state.welcome = welcome
+                case .snapshot:
+                    state.entities = try state.decoder.receive(message)
+                    state.snapshotCount += 1
+                case .pong: state.pongs += 1
+                case .chat(_, let name, let text): state.chats.append("\(name): \(text)")
+                case .kick: break
+                }
+            } catch {
+                state.decodeErrors.append("\(error)")
+            }
+        }
+    }
+
+    func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) { state.withLock { $0.closeCode = code } }
+
+    /// The avatar of `player` in the latest snapshot.
+    func avatar(of player: PlayerID) -> EntityState? {
+        state.withLock { $0.entities.first { $0.kind == 0 && $0.fields[6] == Int64(player.raw) } }
+    }
+}
+
+final class RoomEndToEndTests: XCTestCase {
+    private var server: TickwireServer!
+    private var clientLoops: EventLoopGroup!
+    private let log = LogLines()
+
+    override func setUpWithError() throws {
+        var config = ServerConfig()
+        config.port = 0
+        config.loopCount = 2
+        config.shutdownGraceNs = 200_000_000
+        let hosting = RoomHosting { context in
+            var arena = ArenaConfig()
+            arena.worldWidth = 1000
+            arena.worldHeight = 800
+            arena.obstacleCount = 0
+            return Room(game: Arena(config: arena, seed: 3), context: context)
+        }
+        server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, sink: log.sink), rooms: hosting)
+        try server.start()
+        clientLoops = try EventLoopGroup(count: 1)
+        try clientLoops.start()
+    }
+
+    override func tearDown() {
+        clientLoops?.shutdown()
+        server?.shutdown()
+        server?.waitUntilStopped()
+    }
+
+    private var loop: EventLoop { clientLoops.loops[0] }
+
+    private func connect(_ path: String, client: GameTestClient, subprotocols: [String] = [wireSubprotocol])
+        -> Result<OnLoopChannel, WebSocketConnectError>? {
+        let result = Mutex<Result<OnLoopChannel, WebSocketConnectError>?>(nil)
+        let port = server.boundPort
+        let loop = self.loop
+        loop.execute {
+            WebSocketClient.connect(host: "127.0.0.1", port: port, path: path, subprotocols: subprotocols, on: loop, handler: client) { outcome in
+                result.withLock { $0 = outcome.map { OnLoopChannel($0) } }
+            }
+        }
+        for _ in 0..<500 where result.withLock({ $0 == nil }) { usleep(10_000) }
+        return result.withLock { $0 }
+    }
+
+    private func send(_ message: ClientMessage, on channel: OnLoopChannel) {
+        let bytes = try! message.encoded(inputBitCount: Arena.inputBitCount)
+        loop.execute { _ = bytes.withUnsafeBytes { channel.value.send(binary: $0) } }
+    }
+
+    private func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+        for _ in 0..<Int(seconds * 100) {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
+    }
+
+    func testTwoPlayersSeeEachOtherMoveAndALeaverDisappears() throws {
+        let alice = GameTestClient(), bob = GameTestClient()
+        let aliceChannel = try XCTUnwrap(try connect("/rooms/duel", client: alice)?.get())
+        let bobChannel = try XCTUnwrap(try connect("/rooms/duel", client: bob)?.get())
+        XCTAssertEqual(aliceChannel.value.subprotocol, "tickwire.v1")
+        send(.join(name: "alice", resumeToken: nil), on: aliceChannel)
+        send(.join(name: "bob", resumeToken: nil), on: bobChannel)
+        XCTAssertTrue(eventually { alice.state.withLock { $0.welcome } != nil && bob.state.withLock { $0.welcome } != nil })
+        let alicePlayer = try XCTUnwrap(alice.state.withLock { $0.welcome?.player })
+        XCTAssertEqual(alice.state.withLock { $0.welcome?.tickRateHz }, 60)
+        XCTAssertTrue(eventually { bob.avatar(of: alicePlayer) != nil }, "bob sees alice")
+        let startX = try XCTUnwrap(bob.avatar(of: alicePlayer)?.fields[0])
+
+        // Alice holds "right" for half a second, acknowledging what she has; Bob only acknowledges.
+        for sequence in 1...30 as ClosedRange<UInt32> {
+            let aliceTick = alice.state.withLock { $0.decoder.newestTick }
+            let bobTick = bob.state.withLock { $0.decoder.newestTick }
+            send(.input(sequence: sequence, acknowledgedTick: aliceTick, bits: ArenaInput(right: true).bits), on: aliceChannel)
+            send(.input(sequence: sequence, acknowledgedTick: bobTick, bits: .neutral), on: bobChannel)
+            usleep(16_000)
+        }
+        XCTAssertTrue(eventually { (bob.avatar(of: alicePlayer)?.fields[0] ?? 0) > startX + 16 * 40 }, "bob saw alice move right by 40+ units")
+        XCTAssertTrue(eventually { alice.state.withLock { $0.decoder.lastProcessedInput } == 30 }, "alice's inputs were all applied")
+
+        // Ping, chat, and the room list.
+        send(.ping(clientTimeUs: 1), on: aliceChannel)
+        send(.chat(text: "gg"), on: aliceChannel)
+        XCTAssertTrue(eventually { alice.state.withLock { $0.pongs } == 1 })
+        XCTAssertTrue(eventually { bob.state.withLock { $0.chats } == ["alice: gg"] })
+        XCTAssertTrue(eventually(3) { self.server.roomDirectory.summaries().first?.players == 2 })
+        XCTAssertEqual(server.roomDirectory.summaries().map(\.id), ["duel"])
+
+        // Alice leaves; Bob's snapshots drop her avatar.
+        send(.leave, on: aliceChannel)
+        XCTAssertTrue(eventually { alice.state.withLock { $0.closeCode } == 1000 })
+        XCTAssertTrue(eventually { bob.avatar(of: alicePlayer) == nil }, "bob no longer sees alice")
+        XCTAssertEqual(bob.state.withLock { $0.decodeErrors }, [])
+        XCTAssertGreaterThan(bob.state.withLock { $0.snapshotCount }, 30)
+    }
+
+    func testRoomsRefuseAnotherWireVersionAndTextMessages() throws {
+        let refused = connect("/rooms/a", client: GameTestClient(), subprotocols: ["tickwire.v2"])
+        guard case .failure(.handshakeRejected(.unexpectedStatus(400, _))) = refused else { return XCTFail("\(String(describing: refused))") }
+        let client = GameTestClient()
+        let channel = try XCTUnwrap(try connect("/rooms/a", client: client)?.get())
+        loop.execute { channel.value.send(text: "hello") }
+        XCTAssertTrue(eventually { client.state.withLock { $0.closeCode } == 1003 })
+    }
+
+    func testGarbageAndInputBeforeJoinAreClosedWithTheirCodes() throws {
+        let garbage = GameTestClient()
+        let garbageChannel = try XCTUnwrap(try connect("/rooms/b", client: garbage)?.get())
+        loop.execute { _ = [UInt8]([0xEE, 1, 2]).withUnsafeBytes { garbageChannel.value.send(binary: $0) } }
+        XCTAssertTrue(eventually { garbage.state.withLock { $0.closeCode } == 1002 })
+        let early = GameTestClient()
+        let earlyChannel = try XCTUnwrap(try connect("/rooms/b", client: early)?.get())
+        send(.input(sequence: 1, acknowledgedTick: nil, bits: .neutral), on: earlyChannel)
+        XCTAssertTrue(eventually { early.state.withLock { $0.closeCode } == 1008 })
+        XCTAssertTrue(log.waitFor("closing with 1008: input before join"))
+    }
+}
+
+/// A client channel handed to the test thread; used only through its loop.
+struct OnLoopChannel: @unchecked Sendable {
+    let value: WebSocketChannel
+    init(_ value: WebSocketChannel) { self.value = value }
+}
