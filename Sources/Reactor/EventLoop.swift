@@ -41,6 +41,15 @@ public final class EventLoop: @unchecked Sendable {
     public let readBuffer: UnsafeMutableRawBufferPointer
     /// A scratch buffer for framing outgoing messages on this loop (used synchronously, never kept).
     public let scratchBuffer: UnsafeMutableRawBufferPointer
+    private let bytesReceived = Atomic<Int>(0)
+    private let bytesSent = Atomic<Int>(0)
+    /// Bytes read and written by this loop's connections (readable from any thread, for metrics).
+    public var bytesReceivedTotal: Int { bytesReceived.load(ordering: .relaxed) }
+    public var bytesSentTotal: Int { bytesSent.load(ordering: .relaxed) }
+    /// Counts bytes a connection of this loop moved (relaxed atomics: one uncontended add per syscall).
+    @inline(__always) func countReceived(_ count: Int) { bytesReceived.add(count, ordering: .relaxed) }
+    @inline(__always) func countSent(_ count: Int) { bytesSent.add(count, ordering: .relaxed) }
+
     /// Monotonic time at the start of the current loop iteration.
     public private(set) var nowNs: UInt64 = monotonicNowNs()
 

@@ -142,6 +142,7 @@ public final class TCPConnection: EventLoopHandler {
         let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
         if count > 0 {
             bytesReceived += count
+            loop.countReceived(count)
             lastReadNs = loop.nowNs
             if state == .lingering { return }  // we are closing: discard until the peer's end
             delegate?.connectionDidRead(self, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
@@ -202,6 +203,7 @@ public final class TCPConnection: EventLoopHandler {
     private func account(_ result: Int, call: String) -> Int? {
         if result >= 0 {
             bytesSent += result
+            loop.countSent(result)
             return result
         }
         let error = tw_errno()
@@ -235,6 +237,7 @@ public final class TCPConnection: EventLoopHandler {
                 return
             }
             bytesSent += written
+            loop.countSent(written)
         }
         if writeQueue.isEmpty {
             updateInterest()

@@ -91,6 +91,6 @@ final class BenchmarkBroadcaster: WebSocketChannelHandler, ChannelOpenObserver {
                 subscriberIndex[ObjectIdentifier(last)] = index
             }
         }
-        context.channelClosed(channel)
+        context.channelClosed(channel, code: code)
     }
 }

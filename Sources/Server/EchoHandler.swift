@@ -21,6 +21,6 @@ final class EchoHandler: WebSocketChannelHandler {
     }
 
     func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) {
-        context.channelClosed(channel)
+        context.channelClosed(channel, code: code)
     }
 }

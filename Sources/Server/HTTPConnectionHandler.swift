@@ -49,6 +49,11 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
         } else if path == "/rooms", let rooms = context.rooms {
             respond(connection, HTTPResponse(status: 200, body: Array(RoomsJSON.render(rooms.directory.summaries()).utf8),
                                              contentType: "application/json"))
+        } else if path == "/metrics" {
+            let loops = context.rooms?.loops ?? [context.loop]
+            respond(connection, HTTPResponse(status: 200, body: Array(MetricsText.render(counters: context.counters, directory: context.directory,
+                                                                                         loops: loops).utf8),
+                                             contentType: "text/plain; version=0.0.4; charset=utf-8"))
         } else if path == "/healthz" {
             respond(connection, HTTPResponse(status: 200, body: Array("ok\n".utf8)))
         } else {
@@ -94,7 +99,10 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
         let directory = rooms.directory
         let config = context.config, logger = context.logger, counters = context.counters
         let roomContext = RoomContext(id: id, directory: directory, logger: logger, settings: config.roomSettings, limits: config.roomLimits,
-                                      connectionClosed: { counters.openConnections.subtract(1, ordering: .relaxed) })
+                                      connectionClosed: { code in
+                                          counters.openConnections.subtract(1, ordering: .relaxed)
+                                          counters.recordClose(code)
+                                      })
         guard let found = directory.findOrCreate(id, make: { rooms.hosting.makeRoom(roomContext) }) else {
             context.logger.peer("\(connection.peer): refused room \(id): at the room limit (503)")
             return respond(connection, .error(503, reason: "too many rooms"))

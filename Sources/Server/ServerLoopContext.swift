@@ -8,6 +8,10 @@ final class ServerCounters: Sendable {
     let openConnections = Atomic<Int>(0)
     let acceptedTotal = Atomic<Int>(0)
     let rejectedTotal = Atomic<Int>(0)
+    /// WebSocket closes by code (a close is rare next to messages: a lock is fine).
+    let closesByCode = Mutex<[UInt16: Int]>([:])
+
+    func recordClose(_ code: UInt16) { closesByCode.withLock { $0[code, default: 0] += 1 } }
 }
 
 /// The server's state on one event loop: its listener, its WebSocket channels, its benchmark broadcaster.
@@ -27,11 +31,14 @@ final class ServerLoopContext {
     var broadcaster: BenchmarkBroadcaster?
     /// Game rooms, when the server hosts a game.
     let rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?
+    /// The room directory (empty when the server hosts no game), for /rooms and /metrics.
+    let directory: RoomDirectory
     /// Room upgrades must speak this wire version.
     let roomPolicy: HandshakePolicy
 
     init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters,
-         rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?) {
+         rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?, directory: RoomDirectory) {
+        self.directory = directory
         self.loop = loop
         self.config = config
         self.logger = logger
@@ -80,9 +87,10 @@ final class ServerLoopContext {
     }
 
     /// A channel finished (its TCP may linger a moment longer); it no longer counts as open.
-    func channelClosed(_ channel: WebSocketChannel) {
+    func channelClosed(_ channel: WebSocketChannel, code: UInt16) {
         guard channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
         counters.openConnections.subtract(1, ordering: .relaxed)
+        counters.recordClose(code)
     }
 
     /// Stops accepting and asks every client to leave (1001); connections end within the close timeout.

@@ -38,7 +38,7 @@ public final class TickwireServer: @unchecked Sendable {
         var port = config.port
         for loop in group.loops {
             let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters,
-                                            rooms: roomHosting.map { ($0, roomDirectory, group.loops) })
+                                            rooms: roomHosting.map { ($0, roomDirectory, group.loops) }, directory: roomDirectory)
             let listener = try TCPListener(host: config.host, port: port, on: loop,
                                            onAccept: { [unowned context] fd, peer in context.accept(fd: fd, peer: peer) },
                                            onError: { [logger] error in logger.error("\(error)") })

@@ -147,6 +147,48 @@ final class RoomEndToEndTests: XCTestCase {
         XCTAssertGreaterThan(bob.state.withLock { $0.snapshotCount }, 30)
     }
 
+    private func get(_ path: String) throws -> (status: Int, body: String) {
+        let client = try RawClient(port: server.boundPort)
+        client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try client.readResponse()
+        return (response.head.status, response.body)
+    }
+
+    func testRoomsAndMetricsReportPlayersTicksAndCloses() throws {
+        let client = GameTestClient()
+        let channel = try XCTUnwrap(try connect("/rooms/metrics-room", client: client)?.get())
+        send(.join(name: "m", resumeToken: nil), on: channel)
+        XCTAssertTrue(eventually(3) { self.server.roomDirectory.summaries().first?.players == 1 })
+        let rooms = try get("/rooms")
+        XCTAssertEqual(rooms.status, 200)
+        XCTAssertTrue(rooms.body.hasPrefix("{\"rooms\":[{\"id\":\"metrics-room\",\"loop\":"), rooms.body)
+        XCTAssertTrue(rooms.body.contains("\"players\":1,\"spectators\":0,\"tickRateHz\":60,"), rooms.body)
+        send(.leave, on: channel)
+        XCTAssertTrue(eventually { client.state.withLock { $0.closeCode } == 1000 })
+        let metrics = try get("/metrics")
+        XCTAssertEqual(metrics.status, 200)
+        for line in ["# TYPE tickwire_tick_duration_us histogram", "tickwire_rooms 1", "tickwire_tick_lateness_us_bucket{le=\"+Inf\"} ",
+                     "tickwire_websocket_closes_total{code=\"1000\"} 1", "tickwire_decode_errors_total 0"] {
+            XCTAssertTrue(metrics.body.contains(line), "missing \(line) in:\n\(metrics.body)")
+        }
+        let ticks = metrics.body.split(separator: "\n").first { $0.hasPrefix("tickwire_ticks_total ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        XCTAssertGreaterThan(ticks ?? 0, 30)
+        let received = metrics.body.split(separator: "\n").first { $0.hasPrefix("tickwire_bytes_received_total ") }
+            .flatMap { Int($0.split(separator: " ")[1]) }
+        XCTAssertGreaterThan(received ?? 0, 100)
+    }
+
+    func testShutdownKicksRoomClientsWith1001() throws {
+        let client = GameTestClient()
+        let channel = try XCTUnwrap(try connect("/rooms/closing", client: client)?.get())
+        send(.join(name: "z", resumeToken: nil), on: channel)
+        XCTAssertTrue(eventually { client.state.withLock { $0.welcome } != nil })
+        server.shutdown()
+        XCTAssertTrue(eventually { client.state.withLock { $0.closeCode } == 1001 })
+        server.waitUntilStopped()
+        server = nil
+    }
+
     func testRoomsRefuseAnotherWireVersionAndTextMessages() throws {
         let refused = connect("/rooms/a", client: GameTestClient(), subprotocols: ["tickwire.v2"])
         guard case .failure(.handshakeRejected(.unexpectedStatus(400, _))) = refused else { return XCTFail("\(String(describing: refused))") }

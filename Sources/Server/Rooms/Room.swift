@@ -26,7 +26,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private let limits: RoomLimits
     private let logger: Logger
     private unowned let directory: RoomDirectory
-    private let onConnectionClosed: @Sendable () -> Void
+    private let onConnectionClosed: @Sendable (UInt16) -> Void
     private var loop: EventLoop!
     private var timer: TimerID?
 
@@ -45,6 +45,10 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private var latenessUs: [Double] = []
     private var durationUs: [Double] = []
     private var snapshotsSkipped = 0
+    private var decodeErrors = 0
+    private var ticksTotal = 0
+    private var tickDuration = Histogram()
+    private var tickLateness = Histogram()
     private var lastPublishNs: UInt64 = 0
     private var chatRefillNs: UInt64 = 0
 
@@ -68,6 +72,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         timer = loop.scheduleRepeating(firstNs: now + periodNs, periodNs: periodNs) { [unowned self] deadlineNs in
             tick(deadlineNs: deadlineNs)
         }
+        publish(nowNs: now)
     }
 
     public func attach(_ channel: WebSocketChannel, spectator: Bool, leftover: [UInt8], on loop: EventLoop) {
@@ -107,6 +112,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         do throws(WireError) {
             message = try ClientMessage.decode(Array(bytes), inputBitCount: G.inputBitCount)
         } catch {
+            decodeErrors += 1
             channel.fail(code: WebSocketCloseCode.protocolError, reason: "bad message: \(error)")
             return
         }
@@ -120,6 +126,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             member.player = player
             memberByPlayer[player] = key
             members[key] = member
+            publish(nowNs: loop.nowNs)
             let world = core.game.worldSize
             send(.welcome(.init(player: player, tickRateHz: core.settings.tickRateHz,
                                 snapshotRateHz: core.settings.tickRateHz / core.settings.snapshotEveryTicks,
@@ -149,7 +156,8 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             memberByPlayer[player] = nil
         }
         if members.isEmpty { emptySinceNs = loop.nowNs }
-        onConnectionClosed()
+        publish(nowNs: loop.nowNs)
+        onConnectionClosed(code)
     }
 
     private func send(_ message: ServerMessage, to channel: WebSocketChannel) {
@@ -163,11 +171,16 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
 
     private func tick(deadlineNs: UInt64) {
         let startNs = monotonicNowNs()
-        record(&latenessUs, Double(startNs &- deadlineNs) / 1000)
+        let latenessMicroseconds = Double(startNs &- deadlineNs) / 1000
+        record(&latenessUs, latenessMicroseconds)
+        tickLateness.record(latenessMicroseconds)
         let outcome = core.tick()
         if outcome.isSnapshotTick { sendSnapshots() }
         let endNs = monotonicNowNs()
-        record(&durationUs, Double(endNs &- startNs) / 1000)
+        let durationMicroseconds = Double(endNs &- startNs) / 1000
+        record(&durationUs, durationMicroseconds)
+        tickDuration.record(durationMicroseconds)
+        ticksTotal += 1
         if endNs - chatRefillNs >= 1_000_000_000 / UInt64(max(limits.chatPerSecond, 1)) {
             chatRefillNs = endNs
             for key in members.keys { members[key]!.chatTokens = min(limits.chatBurst, members[key]!.chatTokens + 1) }
@@ -225,21 +238,26 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
 
     private func publish(nowNs: UInt64) {
         lastPublishNs = nowNs
+        directory.publish(summary())
+    }
+
+    private func summary() -> RoomSummary {
         func p99(_ values: [Double]) -> Double {
             let sorted = values.sorted()
             return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
         }
         let players = members.values.filter { $0.player != nil && !$0.spectator }.count
-        directory.publish(RoomSummary(id: id, loopIndex: loop.index, players: players,
-                                      spectators: members.values.filter { $0.spectator }.count, tickRateHz: core.settings.tickRateHz,
-                                      tick: core.game.tick, tickLatenessUsP99: p99(latenessUs), tickDurationUsP99: p99(durationUs),
-                                      snapshotsSkipped: snapshotsSkipped, inputsDropped: core.inputsDroppedTotal))
+        return RoomSummary(id: id, loopIndex: loop.index, players: players,
+                           spectators: members.values.filter { $0.spectator }.count, tickRateHz: core.settings.tickRateHz,
+                           tick: core.game.tick, tickLatenessUsP99: p99(latenessUs), tickDurationUsP99: p99(durationUs),
+                           snapshotsSkipped: snapshotsSkipped, inputsDropped: core.inputsDroppedTotal, decodeErrors: decodeErrors,
+                           ticksTotal: ticksTotal, tickDuration: tickDuration, tickLateness: tickLateness)
     }
 
     private func close() {
         if let timer { loop.cancelTimer(timer) }
         timer = nil
-        directory.remove(id, room: self)
+        directory.remove(id, room: self, final: summary())
         logger.info("room \(id) closed after \(limits.emptyCloseNs / 1_000_000_000) s empty")
     }
 }

@@ -22,6 +22,26 @@ public struct RoomSummary: Sendable, Equatable {
     public var tickDurationUsP99: Double
     public var snapshotsSkipped: Int
     public var inputsDropped: Int
+    public var decodeErrors = 0
+    public var ticksTotal = 0
+    public var tickDuration = Histogram()
+    public var tickLateness = Histogram()
+}
+
+/// Sums over every room, closed ones included (counters never go backwards).
+struct RoomTotals {
+    var rooms = 0, players = 0, spectators = 0
+    var ticks = 0, snapshotsSkipped = 0, inputsDropped = 0, decodeErrors = 0
+    var tickDuration = Histogram(), tickLateness = Histogram()
+
+    mutating func addCounters(of summary: RoomSummary) {
+        ticks += summary.ticksTotal
+        snapshotsSkipped += summary.snapshotsSkipped
+        inputsDropped += summary.inputsDropped
+        decodeErrors += summary.decodeErrors
+        tickDuration.merge(summary.tickDuration)
+        tickLateness.merge(summary.tickLateness)
+    }
 }
 
 /// What a new room gets from the server.
@@ -34,8 +54,8 @@ public struct RoomContext: Sendable {
     /// The server's settings for rooms.
     public let settings: RoomSettings
     public let limits: RoomLimits
-    /// Tell the server whenever one of the room's connections ends.
-    public let connectionClosed: @Sendable () -> Void
+    /// Tell the server whenever one of the room's connections ends, with its close code.
+    public let connectionClosed: @Sendable (UInt16) -> Void
 }
 
 /// Creates rooms for the server: the game is the executable's choice, so `Server` never imports a game.
@@ -57,6 +77,7 @@ public final class RoomDirectory: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    private let retired = Mutex(RoomTotals())
     private let loopCount: Int
     /// Rooms at most; joining another one is refused with 503.
     public let roomsMax: Int
@@ -83,10 +104,26 @@ public final class RoomDirectory: Sendable {
     }
 
     /// A room closed (it had been empty long enough).
-    public func remove(_ id: String, room: HostedRoom) {
-        entries.withLock { entries in
-            if entries[id]?.room.value === room { entries[id] = nil }
+    public func remove(_ id: String, room: HostedRoom, final summary: RoomSummary) {
+        let removed = entries.withLock { entries -> Bool in
+            guard entries[id]?.room.value === room else { return false }
+            entries[id] = nil
+            return true
         }
+        if removed { retired.withLock { $0.addCounters(of: summary) } }
+    }
+
+    /// Totals for /metrics.
+    func totals() -> RoomTotals {
+        let live = summaries()
+        var totals = retired.withLock { $0 }
+        totals.rooms = live.count
+        for summary in live {
+            totals.players += summary.players
+            totals.spectators += summary.spectators
+            totals.addCounters(of: summary)
+        }
+        return totals
     }
 
     /// A room's latest figures.
