@@ -7,7 +7,7 @@ import Wire
 
 // tickwire-bench — in-process benchmarks that print figures (no sockets, no timed tests).
 //   tickwire-bench wire [--players 64] [--seconds 60] [--snapshot-every 1] [--ack-delay-ticks 6]
-//   tickwire-bench tick [--players 64] [--obstacles 700] [--seconds 60]
+//   tickwire-bench tick [--players 64] [--obstacles 860] [--seconds 60]   (about 1,000 entities)
 
 func flag(_ name: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments
@@ -77,7 +77,7 @@ func wireEfficiency() throws {
 
 /// Tick cost with about 1,000 entities and `players` clients: step, hash and snapshot encoding for every client.
 func tickCost() throws {
-    let players = flag("--players", 64), obstacles = flag("--obstacles", 700), seconds = flag("--seconds", 60)
+    let players = flag("--players", 64), obstacles = flag("--obstacles", 860), seconds = flag("--seconds", 60)
     var config = ArenaConfig()
     config.worldWidth = 9000
     config.worldHeight = 9000
