@@ -109,14 +109,20 @@ static inline int tw_socket_address(const char *host, uint16_t port, struct sock
     return -1;
 }
 
+/// A non-blocking TCP socket of the right family for `host`, with `address` filled in. Returns the fd or -errno.
+static inline int tw_open_tcp_socket(const char *host, uint16_t port, struct sockaddr_storage *address, socklen_t *length) {
+    int family = tw_socket_address(host, port, address, length);
+    if (family < 0) return -EINVAL;
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+}
+
 /// A non-blocking TCP listener on an IPv4 or IPv6 literal. Returns the fd or -errno.
 static inline int tw_listen_tcp(const char *host, uint16_t port, int backlog, int reuse_port) {
     struct sockaddr_storage address;
     socklen_t length;
-    int family = tw_socket_address(host, port, &address, &length);
-    if (family < 0) return -EINVAL;
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
+    int fd = tw_open_tcp_socket(host, port, &address, &length);
+    if (fd < 0) return fd;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -163,10 +169,8 @@ static inline int tw_accept(int listen_fd, char *peer, size_t peer_size) {
 static inline int tw_connect_tcp(const char *host, uint16_t port) {
     struct sockaddr_storage address;
     socklen_t length;
-    int family = tw_socket_address(host, port, &address, &length);
-    if (family < 0) return -EINVAL;
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
+    int fd = tw_open_tcp_socket(host, port, &address, &length);
+    if (fd < 0) return fd;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd, (struct sockaddr *)&address, length) < 0 && errno != EINPROGRESS) {
