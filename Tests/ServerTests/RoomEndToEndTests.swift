@@ -49,16 +49,21 @@ final class GameTestClient: WebSocketChannelHandler, @unchecked Sendable {
     }
 }
 
-final class RoomEndToEndTests: XCTestCase {
-    private var server: TickwireServer!
-    private var clientLoops: EventLoopGroup!
-    private let log = LogLines()
+/// A server hosting small Arena rooms, a client loop, and helpers to talk to rooms.
+class RoomEndToEndTestsBase: XCTestCase {
+    var server: TickwireServer!
+    var clientLoops: EventLoopGroup!
+    let log = LogLines()
+
+    /// Room limits for the test's server (tests that need others change them before `setUpWithError` runs).
+    var roomLimits = RoomLimits()
 
     override func setUpWithError() throws {
         var config = ServerConfig()
         config.port = 0
         config.loopCount = 2
         config.shutdownGraceNs = 200_000_000
+        config.roomLimits = roomLimits
         let hosting = RoomHosting { context in
             var arena = ArenaConfig()
             arena.worldWidth = 1000
@@ -78,9 +83,9 @@ final class RoomEndToEndTests: XCTestCase {
         server?.waitUntilStopped()
     }
 
-    private var loop: EventLoop { clientLoops.loops[0] }
+    var loop: EventLoop { clientLoops.loops[0] }
 
-    private func connect(_ path: String, client: GameTestClient, subprotocols: [String] = [wireSubprotocol])
+    func connect(_ path: String, client: GameTestClient, subprotocols: [String] = [wireSubprotocol])
         -> Result<OnLoopChannel, WebSocketConnectError>? {
         let result = Mutex<Result<OnLoopChannel, WebSocketConnectError>?>(nil)
         let port = server.boundPort
@@ -94,18 +99,21 @@ final class RoomEndToEndTests: XCTestCase {
         return result.withLock { $0 }
     }
 
-    private func send(_ message: ClientMessage, on channel: OnLoopChannel) {
+    func send(_ message: ClientMessage, on channel: OnLoopChannel) {
         let bytes = try! message.encoded(inputBitCount: Arena.inputBitCount)
         loop.execute { _ = bytes.withUnsafeBytes { channel.value.send(binary: $0) } }
     }
 
-    private func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+    func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         for _ in 0..<Int(seconds * 100) {
             if condition() { return true }
             usleep(10_000)
         }
         return condition()
     }
+}
+
+final class RoomEndToEndTests: RoomEndToEndTestsBase {
 
     func testTwoPlayersSeeEachOtherMoveAndALeaverDisappears() throws {
         let alice = GameTestClient(), bob = GameTestClient()
@@ -212,6 +220,31 @@ final class RoomEndToEndTests: XCTestCase {
         send(.input(sequence: 1, acknowledgedTick: nil, bits: .neutral), on: earlyChannel)
         XCTAssertTrue(eventually { early.state.withLock { $0.closeCode } == 1008 })
         XCTAssertTrue(log.waitFor("closing with 1008: input before join"))
+    }
+}
+
+/// Rooms that close quickly when empty.
+final class RoomLifecycleTests: RoomEndToEndTestsBase {
+    override func setUpWithError() throws {
+        roomLimits.emptyCloseNs = 300_000_000
+        try super.setUpWithError()
+    }
+
+    func testAnEmptyRoomClosesAndAReturningClientGetsAFreshOne() throws {
+        try joinAndLeave()
+        XCTAssertTrue(eventually(3) { self.server.roomDirectory.summaries().isEmpty }, "the empty room closed")
+        XCTAssertTrue(log.waitFor("room lifecycle closed after 300 ms empty"))
+        try joinAndLeave()
+        XCTAssertTrue(eventually(3) { self.server.roomDirectory.summaries().isEmpty })
+    }
+
+    private func joinAndLeave() throws {
+        let client = GameTestClient()
+        let channel = try XCTUnwrap(try connect("/rooms/lifecycle", client: client)?.get())
+        send(.join(name: "x", resumeToken: nil), on: channel)
+        XCTAssertTrue(eventually { client.state.withLock { $0.snapshotCount } > 0 }, "the room runs")
+        send(.leave, on: channel)
+        XCTAssertTrue(eventually { client.state.withLock { $0.closeCode } == 1000 })
     }
 }
 

@@ -29,6 +29,8 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private let onConnectionClosed: @Sendable (UInt16) -> Void
     private var loop: EventLoop!
     private var timer: TimerID?
+    /// Set once the room closed (empty too long, or drained); a client still being handed over is turned away.
+    private var isClosed = false
 
     private struct Member {
         let channel: WebSocketChannel
@@ -77,6 +79,13 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
 
     public func attach(_ channel: WebSocketChannel, spectator: Bool, leftover: [UInt8], on loop: EventLoop) {
         loop.assertInLoop()
+        if isClosed {
+            // It closed while this client was being handed over: the client's reconnect creates a fresh room.
+            send(.kick(reason: .roomClosed, text: "room closed; reconnect"), to: channel)
+            channel.close(code: WebSocketCloseCode.goingAway, reason: "room closed")
+            onConnectionClosed(WebSocketCloseCode.goingAway)
+            return
+        }
         if self.loop == nil { start(on: loop) }
         channel.handler = self
         let logger = self.logger
@@ -91,6 +100,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
 
     public func drain() {
         guard loop != nil else { return }
+        isClosed = true
         for member in Array(members.values) {
             send(.kick(reason: .serverShutdown, text: "server shutting down"), to: member.channel)
             member.channel.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
@@ -255,9 +265,10 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     }
 
     private func close() {
+        isClosed = true
         if let timer { loop.cancelTimer(timer) }
         timer = nil
         directory.remove(id, room: self, final: summary())
-        logger.info("room \(id) closed after \(limits.emptyCloseNs / 1_000_000_000) s empty")
+        logger.info("room \(id) closed after \(limits.emptyCloseNs / 1_000_000) ms empty")
     }
 }
