@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena"),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
-        .testTarget(name: "WireTests", dependencies: ["Wire"], path: "Tests/WireTests"),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Engine", "Arena"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena", "Engine", "Wire"], path: "Tests/ArenaTests"),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "Wire", "Engine", "Arena"], path: "Tests/ServerTests"),

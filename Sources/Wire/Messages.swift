@@ -144,6 +144,8 @@ public enum ServerMessage: Equatable, Sendable {
     case chat(from: PlayerID, name: String, text: String)
     /// The server removed this client.
     case kick(reason: KickReason, text: String)
+    /// A player's name (sent to everyone when the player joins, and to a newcomer for everyone present).
+    case roster(player: PlayerID, name: String)
 
     /// What a client learns when it joins.
     public struct Welcome: Equatable, Sendable {
@@ -174,6 +176,7 @@ public enum ServerMessage: Equatable, Sendable {
         case .pong: return 3
         case .chat: return 4
         case .kick: return 5
+        case .roster: return 6
         }
     }
 
@@ -231,6 +234,12 @@ public enum ServerMessage: Equatable, Sendable {
             try stream.serialize(&reason, in: 0...UInt8(KickReason.allCases.count - 1), field: "kick reason")
             try stream.serialize(&text, maxBytes: WireLimits.reasonBytesMax, field: "kick text")
             self = .kick(reason: KickReason(rawValue: reason) ?? .serverShutdown, text: text)
+        case 6:
+            var player = PlayerID(raw: 0), name = ""
+            if case .roster(let p, let n) = self { player = p; name = n }
+            try stream.serialize(&player.raw, field: "roster player")
+            try stream.serialize(&name, maxBytes: WireLimits.nameBytesMax, field: "roster name")
+            self = .roster(player: player, name: name)
         default:
             throw .unknownMessageType(type)
         }

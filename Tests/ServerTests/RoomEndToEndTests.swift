@@ -33,7 +33,7 @@ final class GameTestClient: WebSocketChannelHandler, @unchecked Sendable {
                     state.snapshotCount += 1
                 case .pong: state.pongs += 1
                 case .chat(_, let name, let text): state.chats.append("\(name): \(text)")
-                case .kick: break
+                case .kick, .roster: break
                 }
             } catch {
                 state.decodeErrors.append("\(error)")

@@ -35,7 +35,7 @@ final class MessageTests: XCTestCase {
             .snapshot(SnapshotHeader(tick: 500, baselineTick: 495, lastProcessedInput: 77)),
             .snapshot(SnapshotHeader(tick: 3, baselineTick: nil, lastProcessedInput: 0)),
             .pong(clientTimeUs: 1, serverTimeUs: 2, serverTick: 3), .chat(from: PlayerID(raw: 9), name: "Bo", text: "hi"),
-            .kick(reason: .tooSlow, text: "your connection could not keep up"),
+            .kick(reason: .tooSlow, text: "your connection could not keep up"), .roster(player: PlayerID(raw: 12), name: "Zoë"),
         ]
         for message in messages { XCTAssertEqual(try roundTrip(message), message) }
     }

@@ -142,6 +142,13 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                                 snapshotRateHz: core.settings.tickRateHz / core.settings.snapshotEveryTicks,
                                 serverTick: core.game.tick, worldWidthRaw: UInt32(clamping: world.x.raw),
                                 worldHeightRaw: UInt32(clamping: world.y.raw), resumeToken: WebSocketMask.randomToken())), to: channel)
+            // Names: everyone present to the newcomer, the newcomer to everyone.
+            for (otherPlayer, otherKey) in memberByPlayer where otherKey != key {
+                if let otherName = core.name(of: otherPlayer) { send(.roster(player: otherPlayer, name: otherName), to: channel) }
+            }
+            if !member.spectator {
+                for other in members.values where other.player != nil { send(.roster(player: player, name: name), to: other.channel) }
+            }
         case .input(let sequence, let acknowledgedTick, let bits):
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "input before join") }
             core.receiveInput(from: player, sequence: sequence, acknowledgedTick: acknowledgedTick, bits: bits)
