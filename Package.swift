@@ -17,7 +17,8 @@ let package = Package(
         // epoll event loops, connections, write queues, timers, and WebSocket channels over them.
         .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor"),
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
-        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine"], path: "Sources/Server"),
+        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine"], path: "Sources/Server",
+                resources: [.copy("Static")]),
         .executableTarget(name: "tickwire", dependencies: ["Server", "Arena", "Engine"], path: "Sources/tickwire"),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
         .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor"],

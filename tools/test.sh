@@ -23,6 +23,13 @@ if ! "$VENV/bin/python" -c 'import websockets' 2>/dev/null; then
 fi
 (cd tools/interop && "$VENV/bin/python" python_websockets_test.py "$ROOT/.build/debug/tickwire") || status=1
 
+echo "== browser client: wire vectors (node --test)"
+if command -v node >/dev/null 2>&1; then
+  node --test tools/web/ || status=1
+else
+  echo "SKIP browser wire-vector tests: node is not installed"
+fi
+
 echo "== interop: Node built-in WebSocket client"
 if command -v node >/dev/null 2>&1; then
   major=$(node -p 'process.versions.node.split(".")[0]')

@@ -44,6 +44,8 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
             upgradeToRoom(String(id), request, connection: connection, leftover: leftover, rooms: rooms)
         } else if request.method != "GET" {
             respond(connection, HandshakeRejection.methodNotGet(request.method).response)
+        } else if let file = context.staticFiles.responses[path] {
+            respondRaw(connection, file)
         } else if path == "/" || path == "/index.html" {
             respondRaw(connection, context.placeholderResponse)
         } else if path == "/rooms", let rooms = context.rooms {

@@ -133,6 +133,8 @@ public enum ServeFlags {
         Flag(name: "--rooms-max", valueName: "N", help: "rooms open at once",
              defaultValue: { String($0.roomsMax) }, apply: { config, value throws(FlagError) in
                  config.roomsMax = try integer("--rooms-max", value, in: 1...1_000_000) }),
+        Flag(name: "--static-dir", valueName: "DIR", help: "serve the browser client from DIR instead of the built-in files",
+             defaultValue: { $0.staticDirectory ?? "built in" }, apply: { config, value throws(FlagError) in config.staticDirectory = value }),
         Flag(name: "--shutdown-grace-ms", valueName: "MS", help: "on SIGTERM/SIGINT, time for clients to finish closing before exit",
              defaultValue: { String($0.shutdownGraceNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.shutdownGraceNs = try milliseconds("--shutdown-grace-ms", value) }),

@@ -41,6 +41,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var roomLimits = RoomLimits()
     /// Rooms open at once at most.
     public var roomsMax = 1000
+    /// Serve the browser client from this directory instead of the built-in resources.
+    public var staticDirectory: String?
 
     /// The defaults.
     public init() {}

@@ -23,6 +23,8 @@ final class ServerLoopContext {
     let counters: ServerCounters
     let handshakePolicy: HandshakePolicy
     let placeholderResponse: [UInt8]
+    /// The browser client's files, shared by every loop.
+    let staticFiles: StaticFiles
     var listener: TCPListener?
     var isDraining = false
     private(set) var channels: [ObjectIdentifier: WebSocketChannel] = [:]
@@ -37,8 +39,10 @@ final class ServerLoopContext {
     let roomPolicy: HandshakePolicy
 
     init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters,
-         rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?, directory: RoomDirectory) {
+         rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?, directory: RoomDirectory,
+         staticFiles: StaticFiles) {
         self.directory = directory
+        self.staticFiles = staticFiles
         self.loop = loop
         self.config = config
         self.logger = logger

@@ -36,9 +36,16 @@ public final class TickwireServer: @unchecked Sendable {
     public func start() throws(SystemError) {
         tw_ignore_sigpipe()
         var port = config.port
+        let staticFiles = StaticFiles(override: config.staticDirectory)
+        if let directory = staticFiles.directory {
+            logger.info("serving the browser client from \(directory) (\(staticFiles.responses.count - 1) files)")
+        } else {
+            logger.info("browser client files not found\(config.staticDirectory.map { " in \($0)" } ?? ""); serving the placeholder page")
+        }
         for loop in group.loops {
             let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters,
-                                            rooms: roomHosting.map { ($0, roomDirectory, group.loops) }, directory: roomDirectory)
+                                            rooms: roomHosting.map { ($0, roomDirectory, group.loops) }, directory: roomDirectory,
+                                            staticFiles: staticFiles)
             let listener = try TCPListener(host: config.host, port: port, on: loop,
                                            onAccept: { [unowned context] fd, peer in context.accept(fd: fd, peer: peer) },
                                            onError: { [logger] error in logger.error("\(error)") })
