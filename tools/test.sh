@@ -30,6 +30,18 @@ else
   echo "SKIP browser wire-vector tests: node is not installed"
 fi
 
+echo "== browser client: headless Chromium plays a room"
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing chromium (apt-get)..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/tmp/tickwire-apt.log 2>&1 \
+    || { echo "apt-get install chromium failed:"; tail -5 /tmp/tickwire-apt.log; }
+fi
+if command -v node >/dev/null 2>&1; then
+  "$VENV/bin/python" tools/web/browser_test.py "$ROOT/.build/debug/tickwire" "$ROOT/.build/browser-test.png" || status=1
+else
+  echo "SKIP browser test: it needs node for its observer"
+fi
+
 echo "== interop: Node built-in WebSocket client"
 if command -v node >/dev/null 2>&1; then
   major=$(node -p 'process.versions.node.split(".")[0]')

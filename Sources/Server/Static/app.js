@@ -419,3 +419,44 @@ addEventListener("keydown", (event) => {
 });
 requestAnimationFrame(frame);
 if (params.has("room") || params.has("name")) connect();
+
+// MARK: Test mode (?test=1): plays through the checks the browser test needs and writes the verdict into the page.
+
+async function runSelfTest() {
+  const result = { joined: false, moved: false, chatEchoed: false, snapshots: 0, decodeErrors: 0, fps: 0, downKBps: 0 };
+  const output = document.createElement("pre");
+  output.id = "test-result";
+  output.hidden = true;
+  document.body.append(output);
+  const until = (condition, timeoutMs) => new Promise((resolve) => {
+    const started = performance.now();
+    const timer = setInterval(() => {
+      if (condition() || performance.now() - started > timeoutMs) { clearInterval(timer); resolve(Boolean(condition())); }
+    }, 50);
+  });
+  result.joined = await until(() => game.state === "playing" && game.ownServer, 10000);
+  const startX = game.ownServer?.x ?? 0;
+  window.tickwireTestInput = () => ({ right: true, aim: 0 });
+  result.moved = await until(() => game.ownServer && game.ownServer.x > startX + 40, 10000);
+  window.tickwireTestInput = () => ({});
+  const text = `chat-check-${Math.floor(Math.random() * 1e6)}`;
+  send({ type: "chat", text });
+  result.chatEchoed = await until(() => [...$("chat-log").children].some((line) => line.textContent.endsWith(text)), 5000);
+  // Figures over a window (?measure=S seconds, default 1.2): frames per second and bytes per second received.
+  const measureMs = Math.min(Number(params.get("measure") ?? "1.2"), 60) * 1000;
+  const before = { at: performance.now(), frames: game.stats.frames, down: game.stats.bytesDown, snapshots: game.stats.snapshots };
+  await until(() => false, measureMs);
+  const seconds = (performance.now() - before.at) / 1000;
+  Object.assign(result, {
+    snapshots: game.stats.snapshots, decodeErrors: game.stats.decodeErrors, measuredSeconds: Number(seconds.toFixed(1)),
+    fps: Number(((game.stats.frames - before.frames) / seconds).toFixed(1)),
+    downKBps: Number(((game.stats.bytesDown - before.down) / seconds / 1000).toFixed(2)),
+    snapshotsPerSecond: Number(((game.stats.snapshots - before.snapshots) / seconds).toFixed(1)),
+    playersInView: interpolated(estimatedServerTick(performance.now())).filter((entity) => entity.kind === KIND.player).length,
+  });
+  const passed = result.joined && result.moved && result.chatEchoed && result.decodeErrors === 0;
+  output.dataset.verdict = passed ? "PASS" : "FAIL";
+  output.textContent = JSON.stringify(result);
+  console.log(`tickwire self-test ${output.dataset.verdict} ${output.textContent}`);
+}
+if (params.get("test") === "1") runSelfTest();
