@@ -124,6 +124,9 @@ public enum ServeFlags {
         Flag(name: "--room-empty-close-ms", valueName: "MS", help: "an empty room closes after this long",
              defaultValue: { String($0.roomLimits.emptyCloseNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.roomLimits.emptyCloseNs = try milliseconds("--room-empty-close-ms", value) }),
+        Flag(name: "--resume-grace-ms", valueName: "MS", help: "a dropped player keeps its avatar and score this long for a reconnect with its resume token",
+             defaultValue: { String($0.roomLimits.resumeGraceNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.resumeGraceNs = try milliseconds("--resume-grace-ms", value) }),
         Flag(name: "--stuck-snapshots-max", valueName: "N", help: "snapshots a client may miss in a row (socket full) before it is kicked",
              defaultValue: { String($0.roomLimits.stuckSnapshotsMax) }, apply: { config, value throws(FlagError) in
                  config.roomLimits.stuckSnapshotsMax = try integer("--stuck-snapshots-max", value, in: 1...100_000) }),

@@ -16,11 +16,12 @@ struct StaticFiles: Sendable {
     init(override: String?) {
         var candidates: [String] = []
         if let override { candidates.append(override) }
-        if let executable = StaticFiles.executableDirectory() {
+        // An explicit directory is the only place looked at: a typo should not quietly serve other files.
+        if override == nil, let executable = StaticFiles.executableDirectory() {
             candidates.append(executable + "/Tickwire_Server.resources/Static")
             candidates.append(executable + "/Tickwire_Server.resources")
         }
-        candidates.append(String(#filePath.dropLast("StaticFiles.swift".count)) + "Static")
+        if override == nil { candidates.append(String(#filePath.dropLast("StaticFiles.swift".count)) + "Static") }
         for directory in candidates {
             let files = StaticFiles.load(directory)
             if files["/index.html"] != nil {

@@ -58,6 +58,15 @@ class RoomEndToEndTestsBase: XCTestCase {
     /// Room limits for the test's server (tests that need others change them before `setUpWithError` runs).
     var roomLimits = RoomLimits()
 
+    /// Joins `room` as `name` (with a resume token, if given) and waits for the welcome.
+    func joinedClient(_ room: String, name: String, resumeToken: UInt64? = nil) throws -> (GameTestClient, OnLoopChannel) {
+        let client = GameTestClient()
+        let channel = try XCTUnwrap(try connect("/rooms/\(room)", client: client)?.get())
+        send(.join(name: name, resumeToken: resumeToken), on: channel)
+        XCTAssertTrue(eventually { client.state.withLock { $0.welcome } != nil }, "welcome for \(name)")
+        return (client, channel)
+    }
+
     override func setUpWithError() throws {
         var config = ServerConfig()
         config.port = 0
@@ -245,6 +254,61 @@ final class RoomLifecycleTests: RoomEndToEndTestsBase {
         XCTAssertTrue(eventually { client.state.withLock { $0.snapshotCount } > 0 }, "the room runs")
         send(.leave, on: channel)
         XCTAssertTrue(eventually { client.state.withLock { $0.closeCode } == 1000 })
+    }
+}
+
+/// Players whose connection drops get their avatar back with their resume token within the grace period.
+final class ResumeTests: RoomEndToEndTestsBase {
+    override func setUpWithError() throws {
+        roomLimits.resumeGraceNs = 1_500_000_000
+        try super.setUpWithError()
+    }
+
+    func testADroppedPlayerResumesWithItsAvatarAndPosition() throws {
+        let (first, firstChannel) = try joinedClient("resume", name: "ada")
+        let welcome = try XCTUnwrap(first.state.withLock { $0.welcome })
+        for sequence in 1...20 as ClosedRange<UInt32> {
+            send(.input(sequence: sequence, acknowledgedTick: first.state.withLock { $0.decoder.newestTick }, bits: ArenaInput(right: true).bits),
+                 on: firstChannel)
+            usleep(16_000)
+        }
+        // Let go of the keys (the server repeats the last input), and let friction stop the slide.
+        send(.input(sequence: 21, acknowledgedTick: first.state.withLock { $0.decoder.newestTick }, bits: .neutral), on: firstChannel)
+        XCTAssertTrue(eventually { first.state.withLock { $0.decoder.lastProcessedInput } == 21 })
+        usleep(1_000_000)
+        let before = try XCTUnwrap(first.avatar(of: welcome.player))
+        // The network drops: no close frame.
+        loop.execute { firstChannel.value.connection.close() }
+        usleep(200_000)
+        let (second, _) = try joinedClient("resume", name: "someone else", resumeToken: welcome.resumeToken)
+        let resumed = try XCTUnwrap(second.state.withLock { $0.welcome })
+        XCTAssertEqual(resumed.player, welcome.player, "the same player")
+        XCTAssertNotEqual(resumed.resumeToken, welcome.resumeToken, "a fresh token for the next time")
+        XCTAssertTrue(eventually { second.avatar(of: welcome.player) != nil })
+        let after = try XCTUnwrap(second.avatar(of: welcome.player))
+        XCTAssertEqual(after.id, before.id, "the same avatar entity")
+        XCTAssertEqual(Array(after.fields[0...1]), Array(before.fields[0...1]), "where it stopped, not respawned")
+        XCTAssertEqual(second.state.withLock { $0.decoder.fullSnapshots }, 1, "a new connection starts from a full snapshot")
+    }
+
+    func testWithoutAReconnectTheAvatarLeavesAfterTheGracePeriod() throws {
+        let (watcher, _) = try joinedClient("grace", name: "watcher")
+        let (dropper, dropperChannel) = try joinedClient("grace", name: "dropper")
+        let player = try XCTUnwrap(dropper.state.withLock { $0.welcome?.player })
+        XCTAssertTrue(eventually { watcher.avatar(of: player) != nil })
+        loop.execute { dropperChannel.value.connection.close() }
+        usleep(700_000)
+        XCTAssertNotNil(watcher.avatar(of: player), "still there within the grace period")
+        XCTAssertTrue(eventually(3) { watcher.avatar(of: player) == nil }, "gone after it")
+    }
+
+    func testALeaveOnPurposeCannotBeResumed() throws {
+        let (client, channel) = try joinedClient("left", name: "x")
+        let welcome = try XCTUnwrap(client.state.withLock { $0.welcome })
+        send(.leave, on: channel)
+        XCTAssertTrue(eventually { client.state.withLock { $0.closeCode } == 1000 })
+        let (again, _) = try joinedClient("left", name: "x", resumeToken: welcome.resumeToken)
+        XCTAssertNotEqual(again.state.withLock { $0.welcome?.player }, welcome.player, "a new player, not the old one")
     }
 }
 

@@ -58,13 +58,28 @@ final class ServerEndToEndTests: XCTestCase {
         XCTAssertTrue(client.readsEndOfStream())
     }
 
-    func testRootServesTheHTMLPage() throws {
+    func testRootServesTheBrowserClientAndItsModules() throws {
         try start()
-        let client = try client()
-        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        let response = try client.readResponse()
+        let page = try client()
+        page.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try page.readResponse()
         XCTAssertEqual(response.head.status, 200)
         XCTAssertEqual(response.head.headers["Content-Type"], "text/html; charset=utf-8")
+        XCTAssertTrue(response.body.contains("<title>Tickwire Arena</title>"))
+        XCTAssertTrue(response.body.contains("<script type=\"module\" src=\"/app.js\"></script>"))
+        let module = try client()
+        module.send("GET /tickwire.js HTTP/1.1\r\nHost: x\r\n\r\n")
+        let script = try module.readResponse()
+        XCTAssertEqual(script.head.headers["Content-Type"], "text/javascript; charset=utf-8")
+        XCTAssertTrue(script.body.contains("export const SUBPROTOCOL = \"tickwire.v1\";"))
+    }
+
+    func testWithoutClientFilesTheServerFallsBackToThePlaceholderPage() throws {
+        try start { $0.staticDirectory = "/nonexistent-tickwire-static" }
+        let page = try client()
+        page.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try page.readResponse()
+        XCTAssertEqual(response.head.status, 200)
         XCTAssertTrue(response.body.contains("<h1>Tickwire</h1>"))
     }
 

@@ -127,7 +127,7 @@ def main(binary, screenshot_path):
         except subprocess.TimeoutExpired:
             observer.kill()
             observed = ""
-        results.append(("the page joined, moved in its own snapshots, and got its chat line back",
+        results.append(("the page joined, moved in its own snapshots, got its chat line back, and resumed its avatar after a drop",
                         None if verdict and verdict.startswith("PASS") else f"verdict: {verdict}"))
         results.append(("a spectator in the same room saw the browser's player move",
                         None if observer.returncode == 0 else f"observer: {observed.strip() or 'no answer'}"))

@@ -33,6 +33,12 @@ struct InputBuffer {
         return true
     }
 
+    /// Drops queued inputs and repeats "no buttons" from now on (a disconnected player stands still).
+    mutating func stopMoving() {
+        pending.removeAll()
+        lastApplied = .neutral
+    }
+
     /// The input for this tick.
     mutating func take() -> InputBits {
         if !pending.isEmpty {

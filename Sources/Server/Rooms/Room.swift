@@ -15,6 +15,8 @@ public struct RoomLimits: Sendable, Equatable {
     public var chatPerSecond = 1
     /// How long a room may stay empty before it closes.
     public var emptyCloseNs: UInt64 = 30_000_000_000
+    /// How long a player whose connection dropped keeps its avatar and score for a reconnect with its resume token.
+    public var resumeGraceNs: UInt64 = 10_000_000_000
     public init() {}
 }
 
@@ -38,7 +40,17 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         var spectator: Bool
         var chatTokens: Int
         var stuckSnapshots = 0
+        /// Left on purpose or was removed: no resume.
+        var ended = false
     }
+
+    /// Close codes after which a player is gone for good (no resume).
+    static var finalCloseCodes: Set<UInt16> { [1000, 1002, 1003, 1007, 1008, 1009, 1011] }
+
+    /// Players whose connection dropped, waiting for a resume until their deadline.
+    private var suspended: [PlayerID: (token: UInt64, deadlineNs: UInt64)] = [:]
+    /// Resume tokens of present players.
+    private var tokens: [PlayerID: UInt64] = [:]
     private var members: [ObjectIdentifier: Member] = [:]
     private var memberByPlayer: [PlayerID: ObjectIdentifier] = [:]
     private var emptySinceNs: UInt64?
@@ -127,9 +139,17 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             return
         }
         switch message {
-        case .join(let name, _):
+        case .join(let name, let resumeToken):
             guard member.player == nil else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "already joined") }
-            guard let player = core.join(name: name, spectator: member.spectator) else {
+            let player: PlayerID
+            if let resumeToken, let entry = suspended.first(where: { $0.value.token == resumeToken }) {
+                // Back within the grace period: the same player, avatar and score.
+                player = entry.key
+                suspended[player] = nil
+                core.resume(player)
+            } else if let joined = core.join(name: name, spectator: member.spectator) {
+                player = joined
+            } else {
                 send(.kick(reason: .roomClosed, text: "room is full"), to: channel)
                 return channel.close(code: WebSocketCloseCode.policyViolation, reason: "room is full")
             }
@@ -137,17 +157,20 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             memberByPlayer[player] = key
             members[key] = member
             publish(nowNs: loop.nowNs)
+            let token = WebSocketMask.randomToken()
+            tokens[player] = token
             let world = core.game.worldSize
             send(.welcome(.init(player: player, tickRateHz: core.settings.tickRateHz,
                                 snapshotRateHz: core.settings.tickRateHz / core.settings.snapshotEveryTicks,
                                 serverTick: core.game.tick, worldWidthRaw: UInt32(clamping: world.x.raw),
-                                worldHeightRaw: UInt32(clamping: world.y.raw), resumeToken: WebSocketMask.randomToken())), to: channel)
+                                worldHeightRaw: UInt32(clamping: world.y.raw), resumeToken: token)), to: channel)
             // Names: everyone present to the newcomer, the newcomer to everyone.
             for (otherPlayer, otherKey) in memberByPlayer where otherKey != key {
                 if let otherName = core.name(of: otherPlayer) { send(.roster(player: otherPlayer, name: otherName), to: channel) }
             }
+            let shownName = core.name(of: player) ?? name
             if !member.spectator {
-                for other in members.values where other.player != nil { send(.roster(player: player, name: name), to: other.channel) }
+                for other in members.values where other.player != nil { send(.roster(player: player, name: shownName), to: other.channel) }
             }
         case .input(let sequence, let acknowledgedTick, let bits):
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "input before join") }
@@ -162,6 +185,8 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             let line = ServerMessage.chat(from: player, name: core.name(of: player) ?? "", text: text)
             for other in members.values where other.player != nil { send(line, to: other.channel) }
         case .leave:
+            member.ended = true
+            members[key] = member
             channel.close(code: WebSocketCloseCode.normalClosure, reason: "left")
         }
     }
@@ -169,10 +194,19 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     public func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) {
         guard let member = members.removeValue(forKey: ObjectIdentifier(channel)) else { return }
         if let player = member.player {
-            core.leave(player)
             memberByPlayer[player] = nil
+            let token = tokens.removeValue(forKey: player)
+            // A connection that dropped (1006), went away (1001, a page reload) or closed with an application code may
+            // come back for its avatar; one that left, was kicked, said it is done (1000) or broke a rule may not.
+            let dropped = !member.ended && !member.spectator && !Room.finalCloseCodes.contains(code)
+            if dropped, let token, !isClosed {
+                suspended[player] = (token, loop.nowNs + limits.resumeGraceNs)
+                core.suspend(player)
+            } else {
+                core.leave(player)
+            }
         }
-        if members.isEmpty { emptySinceNs = loop.nowNs }
+        if members.isEmpty { emptySinceNs = loop.nowNs + (suspended.isEmpty ? 0 : limits.resumeGraceNs) }
         publish(nowNs: loop.nowNs)
         onConnectionClosed(code)
     }
@@ -203,7 +237,11 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             for key in members.keys { members[key]!.chatTokens = min(limits.chatBurst, members[key]!.chatTokens + 1) }
         }
         if endNs - lastPublishNs >= 1_000_000_000 { publish(nowNs: endNs) }
-        if let emptySinceNs, endNs - emptySinceNs >= limits.emptyCloseNs { close() }
+        for (player, entry) in suspended where endNs >= entry.deadlineNs {
+            suspended[player] = nil
+            core.leave(player)
+        }
+        if let emptySinceNs, endNs >= emptySinceNs + limits.emptyCloseNs { close() }
     }
 
     private func sendSnapshots() {
@@ -216,6 +254,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                     member.stuckSnapshots += 1
                     members[key] = member
                     if member.stuckSnapshots > limits.stuckSnapshotsMax {
+                        members[key]?.ended = true
                         logger.peer("\(connection.peer): kicked from room \(id): too slow (\(connection.unsentBytes) bytes unsent)")
                         send(.kick(reason: .tooSlow, text: "your connection could not keep up"), to: member.channel)
                         member.channel.close(code: WebSocketCloseCode.policyViolation, reason: "too slow")

@@ -102,6 +102,21 @@ public final class RoomCore<G: Game> {
     /// The name a player joined with.
     public func name(of player: PlayerID) -> String? { clients[player]?.name }
 
+    /// The player's connection dropped: it stays in the world, standing still, until it resumes or leaves.
+    public func suspend(_ player: PlayerID) {
+        guard var client = clients[player] else { return }
+        client.inputs.stopMoving()
+        clients[player] = client
+    }
+
+    /// The player came back on a new connection: it has no snapshots yet, so the next one is full.
+    public func resume(_ player: PlayerID) {
+        guard var client = clients[player] else { return }
+        client.acknowledgedTick = nil
+        client.sentViews = []
+        clients[player] = client
+    }
+
     /// Reserves a player id; the player enters the world at the next tick. Nil when the room is full.
     public func join(name: String, spectator: Bool = false) -> PlayerID? {
         guard clients.count < playersMax else { return nil }

@@ -17,7 +17,7 @@ const game = {
   player: null, spectator: false, tickRateHz: 60, snapshotRateHz: 60, world: { width: 3200, height: 2400 }, resumeToken: null,
   decoder: new EntityDeltaDecoder(), baselines: new Map(), newestTick: null, lastProcessedInput: 0,
   buffer: [], names: new Map(), obstacles: [],
-  serverClock: null, rttMs: null,
+  serverClock: null, rttMs: null, clockOffsetMs: null, jitterTicks: 0, lastSnapshotAt: null,
   sequence: 0, pending: [], inputTimer: null, pingTimer: null,
   predicted: null, display: null, ownServer: null,
   stats: { snapshots: 0, bytesDown: 0, bytesUp: 0, decodeErrors: 0, frames: 0, fps: 0, snapshotsPerSecond: 0, downKBps: 0, upKBps: 0 },
@@ -102,9 +102,14 @@ function receive(bytes) {
       game.inputTimer = setInterval(sendInput, 1000 / game.tickRateHz);
       game.pingTimer = setInterval(() => send({ type: "ping", clientTimeUs: BigInt(Math.round(performance.now() * 1000)) }), 1000);
       break;
-    case "pong":
-      game.rttMs = performance.now() - Number(message.clientTimeUs) / 1000;
+    case "pong": {
+      const now = performance.now();
+      game.rttMs = now - Number(message.clientTimeUs) / 1000;
+      // The server's clock minus ours, assuming the pong left the server halfway through the round trip.
+      const offset = Number(message.serverTimeUs) / 1000 - (now - game.rttMs / 2);
+      game.clockOffsetMs = game.clockOffsetMs === null ? offset : game.clockOffsetMs + (offset - game.clockOffsetMs) * 0.2;
       break;
+    }
     case "roster":
       game.names.set(message.player, message.name);
       break;
@@ -133,6 +138,13 @@ function receiveSnapshot(header, reader) {
   game.stats.snapshots += 1;
 
   const now = performance.now();
+  // Jitter: how far snapshot arrivals stray from their period, smoothed (in ticks); interpolation waits that much more.
+  if (game.lastSnapshotAt !== null) {
+    const periodMs = 1000 / game.snapshotRateHz;
+    const deviationTicks = (Math.abs(now - game.lastSnapshotAt - periodMs) / 1000) * game.tickRateHz;
+    game.jitterTicks += (Math.min(deviationTicks, game.tickRateHz) - game.jitterTicks) * 0.1;
+  }
+  game.lastSnapshotAt = now;
   const byIndex = new Map(entities.map((entity) => [entity.index, entity]));
   game.buffer.push({ tick: header.tick, byIndex });
   while (game.buffer.length > 2 && header.tick - game.buffer[1].tick > game.tickRateHz) game.buffer.shift();
@@ -273,7 +285,8 @@ function draw(now) {
   context.fillRect(0, 0, canvas.clientWidth, canvas.clientHeight);
 
   const snapshotTicks = game.tickRateHz / game.snapshotRateHz;
-  const renderTick = estimatedServerTick(now) - (2 * snapshotTicks + 1);  // about two snapshot periods in the past
+  // About two snapshot periods plus the measured jitter in the past, so there is nearly always a newer snapshot.
+  const renderTick = estimatedServerTick(now) - (2 * snapshotTicks + 2 * game.jitterTicks + 1);
   const entities = interpolated(renderTick);
   if (game.predicted && game.display) {
     game.display.x += (game.predicted.x - game.display.x) * 0.35;
@@ -350,6 +363,7 @@ function drawHud(entities) {
   const s = game.stats;
   const lines = [
     `ping        ${game.rttMs === null ? "–" : game.rttMs.toFixed(0) + " ms"}`,
+    `clock       ${game.clockOffsetMs === null ? "–" : (game.clockOffsetMs >= 0 ? "+" : "") + (game.clockOffsetMs / 1000).toFixed(3) + " s"} · jitter ${game.jitterTicks.toFixed(1)} ticks`,
     `server tick ${game.newestTick ?? "–"}`,
     `snapshots   ${s.snapshotsPerSecond}/s`,
     `down / up   ${s.downKBps.toFixed(1)} / ${s.upKBps.toFixed(1)} kB/s`,
@@ -423,7 +437,7 @@ if (params.has("room") || params.has("name")) connect();
 // MARK: Test mode (?test=1): plays through the checks the browser test needs and writes the verdict into the page.
 
 async function runSelfTest() {
-  const result = { joined: false, moved: false, chatEchoed: false, snapshots: 0, decodeErrors: 0, fps: 0, downKBps: 0 };
+  const result = { joined: false, moved: false, chatEchoed: false, resumed: false, snapshots: 0, decodeErrors: 0, fps: 0, downKBps: 0 };
   const output = document.createElement("pre");
   output.id = "test-result";
   output.hidden = true;
@@ -442,6 +456,14 @@ async function runSelfTest() {
   const text = `chat-check-${Math.floor(Math.random() * 1e6)}`;
   send({ type: "chat", text });
   result.chatEchoed = await until(() => [...$("chat-log").children].some((line) => line.textContent.endsWith(text)), 5000);
+  // Drop the connection (4000: an application close, which the server treats like a lost network): the page must
+  // reconnect with its resume token and get the same player and avatar back.
+  const player = game.player, avatarIndex = [...(game.buffer.at(-1)?.byIndex.values() ?? [])]
+    .find((entity) => entity.kind === KIND.player && entity.fields[6] === player)?.index;
+  const droppedSocket = game.socket;
+  droppedSocket.close(4000, "test: drop");
+  result.resumed = await until(() => game.socket !== droppedSocket && game.state === "playing" && game.player === player
+    && [...(game.buffer.at(-1)?.byIndex.values() ?? [])].some((entity) => entity.index === avatarIndex && entity.fields[6] === player), 10000);
   // Figures over a window (?measure=S seconds, default 1.2): frames per second and bytes per second received.
   const measureMs = Math.min(Number(params.get("measure") ?? "1.2"), 60) * 1000;
   const before = { at: performance.now(), frames: game.stats.frames, down: game.stats.bytesDown, snapshots: game.stats.snapshots };
@@ -454,7 +476,7 @@ async function runSelfTest() {
     snapshotsPerSecond: Number(((game.stats.snapshots - before.snapshots) / seconds).toFixed(1)),
     playersInView: interpolated(estimatedServerTick(performance.now())).filter((entity) => entity.kind === KIND.player).length,
   });
-  const passed = result.joined && result.moved && result.chatEchoed && result.decodeErrors === 0;
+  const passed = result.joined && result.moved && result.chatEchoed && result.resumed && result.decodeErrors === 0;
   output.dataset.verdict = passed ? "PASS" : "FAIL";
   output.textContent = JSON.stringify(result);
   console.log(`tickwire self-test ${output.dataset.verdict} ${output.textContent}`);
