@@ -2,7 +2,7 @@
 // exists. usage: node --experimental-websocket tools/web/demo-players.mjs ws://127.0.0.1:8080/rooms/demo 64 30
 // Each player joins, then holds random buttons and aim for 0.3-0.7 s at a time, shooting half the time, and
 // acknowledges the snapshots it decodes. Stops after the given seconds.
-import { ARENA_INPUT_BITS, BitReader, EntityDeltaDecoder, SUBPROTOCOL, arenaInputBits, encodeClientMessage, readServerMessage }
+import { ARENA_INPUT_BITS, BitReader, SUBPROTOCOL, SnapshotTracker, arenaInputBits, encodeClientMessage, readServerMessage }
   from "../../Sources/Server/Static/tickwire.js";
 
 const [url = "ws://127.0.0.1:8080/rooms/demo", countText = "16", secondsText = "30"] = process.argv.slice(2);
@@ -13,8 +13,8 @@ let decodeErrors = 0, snapshots = 0;
 for (let n = 0; n < count; n++) {
   const socket = new WebSocket(url, SUBPROTOCOL);
   socket.binaryType = "arraybuffer";
-  const decoder = new EntityDeltaDecoder(), baselines = new Map();
-  let newestTick = null, sequence = 0, input = {}, until = 0, timer;
+  const snapshotTracker = new SnapshotTracker();
+  let sequence = 0, input = {}, until = 0, timer;
   socket.onopen = () => {
     socket.send(encodeClientMessage({ type: "join", name: `bot${n + 1}`, resumeToken: null }, ARENA_INPUT_BITS));
     timer = setInterval(() => {
@@ -24,20 +24,15 @@ for (let n = 0; n < count; n++) {
         until = Date.now() + 300 + Math.random() * 400;
       }
       sequence += 1;
-      socket.send(encodeClientMessage({ type: "input", sequence, acknowledgedTick: newestTick, bits: arenaInputBits(input) }, ARENA_INPUT_BITS));
+      socket.send(encodeClientMessage({ type: "input", sequence, acknowledgedTick: snapshotTracker.newestTick, bits: arenaInputBits(input) },
+                                      ARENA_INPUT_BITS));
     }, 1000 / 60);
   };
   socket.onmessage = (event) => {
     try {
       const reader = new BitReader(new Uint8Array(event.data));
       const message = readServerMessage(reader);
-      if (message.type !== "snapshot") return;
-      const baseline = message.baselineTick === null ? [] : baselines.get(message.baselineTick);
-      if (!baseline) return;
-      baselines.set(message.tick, decoder.decode(reader, baseline));
-      for (const tick of baselines.keys()) if (message.tick - tick > 240) baselines.delete(tick);
-      newestTick = message.tick;
-      snapshots += 1;
+      if (message.type === "snapshot" && snapshotTracker.receive(message, reader) !== null) snapshots += 1;
     } catch {
       decodeErrors += 1;
     }

@@ -49,3 +49,14 @@ test("garbage gives WireError, never another exception", () => {
     }
   }
 });
+
+test("SnapshotTracker decodes the full snapshot, then the delta against it, and refuses unknown baselines", async () => {
+  const { SnapshotTracker } = await import("../../Sources/Server/Static/tickwire.js");
+  const tracker = new SnapshotTracker();
+  const [full, delta] = vectors.snapshots;
+  const read = (vector) => { const reader = new BitReader(bytes(vector.hex)); return [readServerMessage(reader), reader]; };
+  assert.equal(tracker.receive(...read(delta)), null, "the delta's baseline is not known yet");
+  assert.deepEqual(tracker.receive(...read(full)), full.entities);
+  assert.deepEqual(tracker.receive(...read(delta)), delta.entities);
+  assert.equal(tracker.newestTick, delta.header.tick);
+});

@@ -1,6 +1,6 @@
 // The Arena browser client: connects to /rooms/{room}, sends input at the tick rate, decodes snapshots against
 // baselines, interpolates others in the past, predicts the player's own movement, and draws it all on a canvas.
-import { ARENA_INPUT_BITS, BitReader, EntityDeltaDecoder, SUBPROTOCOL, arenaInputBits, encodeClientMessage, readServerMessage }
+import { ARENA_INPUT_BITS, BitReader, SUBPROTOCOL, SnapshotTracker, arenaInputBits, encodeClientMessage, readServerMessage }
   from "/tickwire.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,7 +15,8 @@ const KIND = { player: 0, projectile: 1, obstacle: 2 };
 const game = {
   socket: null, closing: false, reconnectDelayMs: 500, state: "idle",
   player: null, spectator: false, tickRateHz: 60, snapshotRateHz: 60, world: { width: 3200, height: 2400 }, resumeToken: null,
-  decoder: new EntityDeltaDecoder(), baselines: new Map(), newestTick: null, lastProcessedInput: 0,
+  snapshots: new SnapshotTracker(), lastProcessedInput: 0,
+  get newestTick() { return this.snapshots.newestTick; },
   buffer: [], names: new Map(), obstacles: [],
   serverClock: null, rttMs: null, clockOffsetMs: null, jitterTicks: 0, lastSnapshotAt: null,
   sequence: 0, pending: [], inputTimer: null, pingTimer: null,
@@ -92,11 +93,10 @@ function receive(bytes) {
       game.world = { width: message.worldWidthRaw / 65536, height: message.worldHeightRaw / 65536 };
       game.resumeToken = message.resumeToken;
       game.reconnectDelayMs = 500;
-      game.baselines.clear();
+      game.snapshots.reset();
       game.buffer = [];
       game.pending = [];
       game.predicted = null;
-      game.newestTick = null;
       setStatus("playing", `${game.spectator ? "watching" : "playing"} as ${$("name").value.trim() || "player"}`);
       stopTimers();
       game.inputTimer = setInterval(sendInput, 1000 / game.tickRateHz);
@@ -124,16 +124,11 @@ function receive(bytes) {
 }
 
 function receiveSnapshot(header, reader) {
-  const baseline = header.baselineTick === null ? [] : game.baselines.get(header.baselineTick);
-  if (baseline === undefined) {
+  const entities = game.snapshots.receive(header, reader);
+  if (entities === null) {
     game.stats.decodeErrors += 1;  // we never had that baseline: wait for one we do
     return;
   }
-  const entities = game.decoder.decode(reader, baseline);
-  reader.finish();
-  game.baselines.set(header.tick, entities);
-  for (const tick of game.baselines.keys()) if (header.tick - tick > 240) game.baselines.delete(tick);
-  if (game.newestTick === null || header.tick > game.newestTick) game.newestTick = header.tick;
   game.lastProcessedInput = header.lastProcessedInput;
   game.stats.snapshots += 1;
 

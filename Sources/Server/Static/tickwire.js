@@ -280,6 +280,36 @@ export class EntityDeltaDecoder {
   }
 }
 
+/**
+ * A client's side of snapshots: decodes each against the baseline it names, keeps what it decoded for
+ * `keepTicks` (to serve as later baselines), and remembers the newest tick (to acknowledge in inputs).
+ */
+export class SnapshotTracker {
+  constructor({ decoder = new EntityDeltaDecoder(), keepTicks = 240 } = {}) {
+    this.decoder = decoder;
+    this.keepTicks = keepTicks;
+    this.baselines = new Map();
+    this.newestTick = null;
+  }
+
+  /** Decodes the snapshot whose header was just read; null if its baseline is one we never had. */
+  receive(header, reader) {
+    const baseline = header.baselineTick === null ? [] : this.baselines.get(header.baselineTick);
+    if (baseline === undefined) return null;
+    const entities = this.decoder.decode(reader, baseline);
+    reader.finish();
+    this.baselines.set(header.tick, entities);
+    for (const tick of this.baselines.keys()) if (header.tick - tick > this.keepTicks) this.baselines.delete(tick);
+    if (this.newestTick === null || header.tick > this.newestTick) this.newestTick = header.tick;
+    return entities;
+  }
+
+  reset() {
+    this.baselines.clear();
+    this.newestTick = null;
+  }
+}
+
 // MARK: Arena
 
 /** Arena's 21 input bits: 0 up, 1 down, 2 left, 3 right, 4 shoot, 5-20 aim (65,536 steps a turn). */
