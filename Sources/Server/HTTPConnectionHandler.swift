@@ -115,7 +115,7 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
         let channel = WebSocketChannel(connection: connection, role: .server, subprotocol: acceptance.subprotocol,
                                        limits: context.config.webSocketLimits, handler: nil)
         context.httpConnectionHandedOff(connection)
-        let spectator = request.target.contains("watch=1")
+        let spectator = request.queryValue("watch") == "1"
         let target = rooms.loops[found.loopIndex]
         let handoff = Unchecked((channel: channel, room: found.room, leftover: leftover))
         connection.move(to: target) { _ in

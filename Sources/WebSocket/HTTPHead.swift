@@ -103,6 +103,17 @@ public struct HTTPRequestHead: Sendable, Equatable {
 
     /// The target without its query string.
     public var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+
+    /// The value of query parameter `name` (`?a=1&b=2`), undecoded; nil if absent, "" if it has no `=`.
+    public func queryValue(_ name: String) -> Substring? {
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        for item in parts[1].split(separator: "&") {
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if pair[0] == name { return pair.count == 2 ? pair[1] : "" }
+        }
+        return nil
+    }
 }
 
 /// A parsed HTTP/1.1 status line and headers (the client side of the handshake).

@@ -21,6 +21,16 @@ final class HTTPHeadParserTests: XCTestCase {
         XCTAssertEqual(request.headers.tokens("x-two"), ["a", "b", "c"])
     }
 
+    func testQueryValuesAreFoundByExactName() throws {
+        let request = try parse("GET /rooms/a?nowatch=1&watch=1&flag HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(request.queryValue("watch"), "1")
+        XCTAssertEqual(request.queryValue("nowatch"), "1")
+        XCTAssertEqual(request.queryValue("flag"), "")
+        XCTAssertNil(request.queryValue("missing"))
+        XCTAssertNil(try parse("GET /x HTTP/1.1\r\nHost: x\r\n\r\n").queryValue("watch"))
+        XCTAssertNil(try parse("GET /?nowatch=1 HTTP/1.1\r\nHost: x\r\n\r\n").queryValue("watch"))
+    }
+
     func testIncompleteHeadNeedsMoreBytes() throws {
         XCTAssertNil(try HTTPHeadParser.headLength(in: bytes("GET / HTTP/1.1\r\nHost: a\r\n"), limitBytes: 8192))
     }
