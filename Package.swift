@@ -19,7 +19,9 @@ let package = Package(
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
         .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine"], path: "Sources/Server",
                 resources: [.copy("Static")]),
-        .executableTarget(name: "tickwire", dependencies: ["Server", "Arena", "Engine"], path: "Sources/tickwire"),
+        .executableTarget(name: "tickwire", dependencies: ["Server", "Bots", "Arena", "Engine"], path: "Sources/tickwire"),
+        // The bot swarm: many headless players on the Reactor's client side, with statistics and reports.
+        .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena"], path: "Sources/Bots"),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
         .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor"],
                           path: "Sources/TickwireBench"),
@@ -33,6 +35,7 @@ let package = Package(
         .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena"),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
+        .testTarget(name: "BotsTests", dependencies: ["Bots", "Server", "Reactor", "Wire", "Engine", "Arena"], path: "Tests/BotsTests"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Engine", "Arena"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena", "Engine", "Wire"], path: "Tests/ArenaTests"),

@@ -1,4 +1,5 @@
 import Arena
+import Bots
 import Engine
 import Glibc
 import Server
@@ -9,6 +10,7 @@ usage: tickwire <command> [flags]
 
 commands:
   serve     run the game server (default); `tickwire serve --help` lists every flag and limit
+  bots      run a bot swarm against a room and report what players would feel; `tickwire bots --help`
   help      show this text
 
 """
@@ -39,6 +41,32 @@ case "serve":
     } catch {
         printError("tickwire serve: \(error.message)")
         exit(2)
+    }
+case "bots":
+    if arguments.contains("--help") || arguments.contains("-h") {
+        print(BotsFlags.help)
+        exit(0)
+    }
+    do {
+        let config = try BotsFlags.parse(arguments)
+        let isTerminal = isatty(1) == 1
+        var previous: SwarmSnapshot?
+        let swarm = Swarm(config: config)
+        let result = try swarm.run { now in
+            let line = SwarmReport.progressLine(now, previous: previous)
+            print(isTerminal ? "\r\u{1B}[K" + line : line, terminator: isTerminal ? "" : "\n")
+            fflush(nil)  // every stream: Swift 6 rejects the mutable global `stdout`
+            previous = now
+        }
+        if isTerminal { print("") }
+        print(SwarmReport.table(result, config: config))
+        exit(result.decodeErrors > 0 ? 1 : 0)
+    } catch let mistake as BotsFlags.Mistake {
+        printError("tickwire bots: \(mistake.message)")
+        exit(2)
+    } catch {
+        printError("tickwire bots: \(error)")
+        exit(1)
     }
 case "help", "--help", "-h":
     print(usage, terminator: "")

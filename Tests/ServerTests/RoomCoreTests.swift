@@ -4,32 +4,19 @@ import Server
 import Wire
 import XCTest
 
-/// A client's side of snapshots: decodes each against the baseline it names, keeps what it decoded.
+/// A client's side of snapshots for tests: `SnapshotTracker` plus counters.
 struct SnapshotDecoder {
-    let codec = EntityDeltaCodec(schema: Arena.schema)
-    private(set) var received: [UInt32: [EntityState]] = [:]
-    private(set) var newestTick: UInt32?
+    private var tracker = SnapshotTracker(schema: Arena.schema)
     private(set) var lastProcessedInput: UInt32 = 0
     private(set) var fullSnapshots = 0
+    var newestTick: UInt32? { tracker.newestTick }
 
     mutating func receive(_ bytes: [UInt8]) throws -> [EntityState] {
         var reader = BitReader(bytes)
         guard case .snapshot(let header) = try ServerMessage.read(from: &reader) else { throw WireError.unknownMessageType(0) }
-        try reader.alignToByte(field: "delta")
-        var baseline: [EntityState] = []
-        if let tick = header.baselineTick {
-            guard let stored = received[tick] else { throw WireError.outOfRange(field: "unknown baseline", value: Int64(tick)) }
-            baseline = stored
-        } else {
-            fullSnapshots += 1
-        }
-        let entities = try codec.decode(from: &reader, against: baseline)
-        try reader.finish()
-        received[header.tick] = entities
-        received = received.filter { header.tick - $0.key < 200 }
-        newestTick = header.tick
+        if header.baselineTick == nil { fullSnapshots += 1 }
         lastProcessedInput = header.lastProcessedInput
-        return entities
+        return try tracker.receive(header, from: &reader).get()
     }
 }
 

@@ -1,0 +1,90 @@
+/// The flags of `tickwire bots`.
+public enum BotsFlags {
+    public static let help = """
+    usage: tickwire bots --url ws://HOST:PORT/rooms/NAME [flags]
+
+    flags (default in brackets):
+      --url URL            the room to load (ws://, an IP literal or localhost) [required]
+      --bots N             bots to run (1...100000) [10]
+      --duration D         how long to run: 60s, 500ms, 2m [60s]
+      --ramp-up D          spread the connects over this long [0s]
+      --threads N          event loops (threads) the bots share [1]
+      --behaviour LIST     idle, wander, shooter, chaser, chatty; a comma list is assigned to bots in turn [wander]
+      --seed N             seed of the bots' choices [1]
+
+    Prints a progress line every second and a report at the end. Exits 1 when any bot failed to decode a snapshot.
+    """
+
+    /// A command-line mistake, with what to tell the user.
+    public struct Mistake: Error, Equatable {
+        public let message: String
+    }
+
+    /// Parses a duration: `60s`, `500ms`, `2m`, or plain seconds.
+    public static func durationNs(_ text: String) -> UInt64? {
+        let units: [(String, UInt64)] = [("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let value = UInt64(text.dropLast(suffix.count)), value <= 86_400_000 else { return nil }
+            return value * scale
+        }
+        return UInt64(text).map { $0 * 1_000_000_000 }
+    }
+
+    public static func parse(_ arguments: [String]) throws(Mistake) -> SwarmConfig {
+        var values: [String: String] = [:]
+        var index = 0
+        while index < arguments.count {
+            var name = arguments[index]
+            var value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed"].contains(name) else {
+                throw Mistake(message: "unknown flag \(name) (see --help)")
+            }
+            if value == nil {
+                index += 1
+                guard index < arguments.count else { throw Mistake(message: "\(name) needs a value") }
+                value = arguments[index]
+            }
+            values[name] = value
+            index += 1
+        }
+        guard let url = values["--url"] else { throw Mistake(message: "--url is required (e.g. ws://127.0.0.1:8080/rooms/load)") }
+        guard let target = BotTarget(url: url) else { throw Mistake(message: "--url \(url): expected ws://IP:PORT/PATH") }
+        var config = SwarmConfig(target: target)
+        if let text = values["--bots"] {
+            guard let bots = Int(text), (1...100_000).contains(bots) else { throw Mistake(message: "--bots \(text): expected 1...100000") }
+            config.bots = bots
+        }
+        if let text = values["--duration"] {
+            guard let duration = durationNs(text), duration > 0 else { throw Mistake(message: "--duration \(text): expected e.g. 60s, 500ms, 2m") }
+            config.durationNs = duration
+        }
+        if let text = values["--ramp-up"] {
+            guard let ramp = durationNs(text) else { throw Mistake(message: "--ramp-up \(text): expected e.g. 5s") }
+            config.rampUpNs = ramp
+        }
+        if let text = values["--threads"] {
+            guard let threads = Int(text), (1...64).contains(threads) else { throw Mistake(message: "--threads \(text): expected 1...64") }
+            config.threads = threads
+        }
+        if let text = values["--behaviour"] {
+            var behaviours: [BotBehaviour] = []
+            for name in text.split(separator: ",") {
+                guard let behaviour = BotBehaviour(rawValue: String(name)) else {
+                    throw Mistake(message: "--behaviour \(name): expected \(BotBehaviour.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                behaviours.append(behaviour)
+            }
+            guard !behaviours.isEmpty else { throw Mistake(message: "--behaviour needs at least one") }
+            config.behaviours = behaviours
+        }
+        if let text = values["--seed"] {
+            guard let seed = UInt64(text) else { throw Mistake(message: "--seed \(text): expected a number") }
+            config.seed = seed
+        }
+        return config
+    }
+}

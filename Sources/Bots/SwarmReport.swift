@@ -1,0 +1,46 @@
+/// Human-readable figures: the live progress line and the final table.
+public enum SwarmReport {
+    static func milliseconds(_ microseconds: UInt64) -> String {
+        microseconds >= 10_000 ? "\(microseconds / 1000) ms" : "\(Double(microseconds / 10) / 100) ms"
+    }
+
+    static func rate(_ bytes: Int, seconds: Double) -> String {
+        let perSecond = Double(bytes) / max(seconds, 0.001)
+        return perSecond >= 1_000_000 ? "\((perSecond / 10_000).rounded() / 100) MB/s" : "\((perSecond / 10).rounded() / 100) kB/s"
+    }
+
+    /// One line: bots, snapshots per second, bandwidth, RTT, errors (since the previous snapshot).
+    public static func progressLine(_ now: SwarmSnapshot, previous: SwarmSnapshot?) -> String {
+        let seconds = Double(now.elapsedNs - (previous?.elapsedNs ?? 0)) / 1e9
+        let snapshots = Double(now.snapshots - (previous?.snapshots ?? 0)) / max(seconds, 0.001)
+        return "\(Int(Double(now.elapsedNs) / 1e9)) s  bots \(now.connected)/\(now.targetBots)  snapshots \(Int(snapshots))/s  "
+            + "down \(rate(now.bytesReceived - (previous?.bytesReceived ?? 0), seconds: seconds))  "
+            + "up \(rate(now.bytesSent - (previous?.bytesSent ?? 0), seconds: seconds))  "
+            + "rtt p50 \(milliseconds(now.rttUs.value(atQuantile: 0.5))) p99 \(milliseconds(now.rttUs.value(atQuantile: 0.99)))  "
+            + "errors \(now.decodeErrors + now.connectFailures)"
+    }
+
+    /// The table a person reads at the end.
+    public static func table(_ result: SwarmSnapshot, config: SwarmConfig) -> String {
+        let seconds = Double(result.elapsedNs) / 1e9
+        let bots = max(result.joined, 1)
+        let perBot = Double(result.snapshots) / seconds / Double(bots)
+        func percentiles(_ histogram: LatencyHistogram) -> String {
+            histogram.count == 0 ? "–" : "p50 \(milliseconds(histogram.value(atQuantile: 0.5)))  p99 \(milliseconds(histogram.value(atQuantile: 0.99)))  max \(milliseconds(histogram.max))"
+        }
+        let closes = result.closesByCode.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+        let behaviours = config.behaviours.map(\.rawValue).joined(separator: ",")
+        return """
+        tickwire bots: \(config.bots) bots (\(behaviours)) on ws://\(config.target.host):\(config.target.port)\(config.target.path) for \((seconds * 10).rounded() / 10) s, \(config.threads) thread(s)
+          connected       \(result.joined)/\(config.bots) joined, \(result.connectFailures) failed to connect; connect \(percentiles(result.connectUs))
+          snapshots       \(Int(Double(result.snapshots) / seconds))/s in all, \((perBot * 10).rounded() / 10)/s per bot; delivery \((result.deliveryRatio * 1000).rounded() / 10)% of \(result.snapshotRateHz)/s from each bot's join
+          snapshot jitter \(percentiles(result.snapshotJitterUs))
+          rtt (ping)      \(percentiles(result.rttUs))
+          input → ack     \(percentiles(result.inputToAckUs))
+          bandwidth       down \(rate(result.bytesReceived, seconds: seconds)) (\(rate(result.bytesReceived / bots, seconds: seconds)) per bot), up \(rate(result.bytesSent, seconds: seconds)) (\(rate(result.bytesSent / bots, seconds: seconds)) per bot)
+          decode errors   \(result.decodeErrors)
+          kicks           \(result.kicks)
+          closes          \(closes.isEmpty ? "none" : closes)
+        """
+    }
+}

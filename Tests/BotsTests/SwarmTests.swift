@@ -1,0 +1,59 @@
+import Arena
+import Bots
+import Engine
+import Server
+import XCTest
+
+final class SwarmTests: XCTestCase {
+    func testASwarmJoinsDecodesEverySnapshotAndLeavesCleanly() throws {
+        var serverConfig = ServerConfig()
+        serverConfig.port = 0
+        serverConfig.loopCount = 1
+        serverConfig.roomLimits.playersMax = 12
+        serverConfig.shutdownGraceNs = 200_000_000
+        let server = try TickwireServer(config: serverConfig, logger: Logger(sink: { _ in }),
+                                        rooms: RoomHosting { Room(game: Arena(config: ArenaConfig(), seed: 1), context: $0) })
+        try server.start()
+        defer {
+            server.shutdown()
+            server.waitUntilStopped()
+        }
+        var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(server.boundPort)/rooms/swarm")))
+        config.bots = 14  // two more than the room holds
+        config.durationNs = 2_500_000_000
+        config.rampUpNs = 300_000_000
+        config.behaviours = [.wander, .chaser, .shooter, .chatty, .idle]
+        var progressLines = 0
+        let result = try Swarm(config: config).run { _ in progressLines += 1 }
+        XCTAssertEqual(result.joined, 12)
+        XCTAssertEqual(result.kicks, 2, "the room was full for two of them")
+        XCTAssertEqual(result.decodeErrors, 0)
+        XCTAssertEqual(result.connectFailures, 0)
+        XCTAssertGreaterThan(result.snapshots, 12 * 30)
+        XCTAssertGreaterThan(result.deliveryRatio, 0.5, "a debug build on a shared machine still delivers most snapshots")
+        XCTAssertGreaterThan(result.rttUs.count, 0)
+        XCTAssertGreaterThan(result.inputToAckUs.count, 0)
+        XCTAssertEqual(result.closesByCode[1000], 12, "every joined bot left cleanly")
+        XCTAssertEqual(result.closesByCode[1008], 2)
+        XCTAssertGreaterThanOrEqual(progressLines, 2)
+        let table = SwarmReport.table(result, config: config)
+        XCTAssertTrue(table.contains("connected       12/14 joined, 0 failed to connect"), table)
+        XCTAssertTrue(table.contains("decode errors   0"), table)
+    }
+
+    func testFlagsParseAndRefuseMistakes() throws {
+        let config = try BotsFlags.parse(["--url", "ws://localhost:9000/rooms/x", "--bots", "500", "--duration", "90s", "--ramp-up=500ms",
+                                          "--behaviour", "chaser,idle", "--threads", "2"])
+        XCTAssertEqual(config.target, BotTarget(url: "ws://127.0.0.1:9000/rooms/x"))
+        XCTAssertEqual(config.bots, 500)
+        XCTAssertEqual(config.durationNs, 90_000_000_000)
+        XCTAssertEqual(config.rampUpNs, 500_000_000)
+        XCTAssertEqual(config.behaviours, [.chaser, .idle])
+        XCTAssertEqual(config.threads, 2)
+        XCTAssertThrowsError(try BotsFlags.parse(["--bots", "3"]))
+        XCTAssertThrowsError(try BotsFlags.parse(["--url", "http://x:1/"]))
+        XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--behaviour", "dance"]))
+        XCTAssertEqual(BotsFlags.durationNs("2m"), 120_000_000_000)
+        XCTAssertNil(BotsFlags.durationNs("soon"))
+    }
+}
