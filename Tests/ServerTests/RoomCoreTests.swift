@@ -138,3 +138,31 @@ final class RoomCoreTests: XCTestCase {
         XCTAssertEqual(decoder.fullSnapshots, 1)
     }
 }
+
+final class InputQueueTests: XCTestCase {
+    func testAStandingQueueOfInputsIsTrimmedButABurstIsNot() throws {
+        let core = RoomCore(game: Arena(config: ArenaConfig(), seed: 1), settings: RoomSettings())
+        let player = try XCTUnwrap(core.join(name: "fast clock"))
+        _ = core.tick()
+        var sequence: UInt32 = 0
+        func send(_ count: Int) {
+            for _ in 0..<count {
+                sequence += 1
+                core.receiveInput(from: player, sequence: sequence, acknowledgedTick: nil, bits: .neutral)
+            }
+        }
+        // A burst of 5 drains one per tick with nothing dropped.
+        send(5)
+        for _ in 0..<5 { _ = core.tick() }
+        XCTAssertEqual(core.lastProcessedInput(of: player), 5)
+        XCTAssertEqual(core.inputsDroppedTotal, 0)
+        // A clock that runs ahead keeps 4 waiting: after 30 ticks the queue is cut back to the newest input.
+        send(4)
+        for _ in 0..<40 {
+            send(1)
+            _ = core.tick()
+        }
+        XCTAssertGreaterThan(core.inputsDroppedTotal, 0)
+        XCTAssertGreaterThanOrEqual(core.lastProcessedInput(of: player), sequence - 2, "the newest inputs are applied without a standing queue")
+    }
+}

@@ -9,9 +9,15 @@ struct InputBuffer {
     private(set) var lastAppliedSequence: UInt32 = 0
     private var newestQueuedSequence: UInt32 = 0
     private var hasQueued = false
-    /// Inputs refused because the buffer was full or they were older than what was already queued.
+    /// Inputs refused because the buffer was full or they were older than what was already queued, or trimmed.
     private(set) var droppedCount = 0
     let capacity: Int
+    /// A client whose clock runs slightly fast keeps a standing queue, and every input waits behind it. When more
+    /// than `standingDepthMax` inputs have waited for `standingTicksMax` ticks in a row, the oldest extras are
+    /// dropped (and counted). A burst, such as a hiccup on the player's network, is still absorbed.
+    static let standingDepthMax = 2
+    static let standingTicksMax = 30
+    private var ticksAboveStandingDepth = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -41,6 +47,17 @@ struct InputBuffer {
 
     /// The input for this tick.
     mutating func take() -> InputBits {
+        if pending.count > Self.standingDepthMax {
+            ticksAboveStandingDepth += 1
+            if ticksAboveStandingDepth >= Self.standingTicksMax {
+                let extra = pending.count - 1
+                pending.removeFirst(extra)
+                droppedCount += extra
+                ticksAboveStandingDepth = 0
+            }
+        } else {
+            ticksAboveStandingDepth = 0
+        }
         if !pending.isEmpty {
             let next = pending.removeFirst()
             lastApplied = next.bits

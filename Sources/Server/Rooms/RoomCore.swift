@@ -176,7 +176,14 @@ public final class RoomCore<G: Game> {
         var inputs: [(player: PlayerID, input: InputBits)] = []
         inputs.reserveCapacity(order.count)
         for player in order {
-            inputs.append((player, clients[player]?.inputs.take() ?? .neutral))
+            guard var client = clients[player] else {
+                inputs.append((player, .neutral))
+                continue
+            }
+            let droppedBefore = client.inputs.droppedCount
+            inputs.append((player, client.inputs.take()))
+            inputsDroppedTotal += client.inputs.droppedCount - droppedBefore
+            clients[player] = client
         }
         game.step(inputs: inputs)
         let isSnapshotTick = game.tick % UInt32(settings.snapshotEveryTicks) == 0
