@@ -12,16 +12,18 @@ let package = Package(
     targets: [
         // epoll, timerfd, eventfd and signalfd, which Glibc does not expose: a header-only module of this package.
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        // `--name value` / `--name=value` command lines, shared by `tickwire serve` and `tickwire bots`.
+        .target(name: "CommandLineFlags", path: "Sources/CommandLineFlags"),
         // RFC 6455 as pure state machines over bytes; no sockets.
         .target(name: "WebSocket", path: "Sources/WebSocket"),
         // epoll event loops, connections, write queues, timers, and WebSocket channels over them.
         .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor"),
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
-        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine"], path: "Sources/Server",
+        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine", "CommandLineFlags"], path: "Sources/Server",
                 resources: [.copy("Static")]),
         .executableTarget(name: "tickwire", dependencies: ["Server", "Bots", "Arena", "Engine"], path: "Sources/tickwire"),
         // The bot swarm: many headless players on the Reactor's client side, with statistics and reports.
-        .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena"], path: "Sources/Bots"),
+        .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena", "CommandLineFlags"], path: "Sources/Bots"),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
         .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor"],
                           path: "Sources/TickwireBench"),

@@ -1,3 +1,5 @@
+import CommandLineFlags
+
 /// The flags of `tickwire bots`.
 public enum BotsFlags {
     public static let help = """
@@ -32,24 +34,14 @@ public enum BotsFlags {
 
     public static func parse(_ arguments: [String]) throws(Mistake) -> SwarmConfig {
         var values: [String: String] = [:]
-        var index = 0
-        while index < arguments.count {
-            var name = arguments[index]
-            var value: String?
-            if let equals = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
+        do throws(FlagArgumentError) {
+            let known: Set<String> = ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed"]
+            for (name, value) in try splitFlagArguments(arguments, known: known) { values[name] = value }
+        } catch {
+            switch error {
+            case .unknownFlag(let name): throw Mistake(message: "unknown flag \(name) (see --help)")
+            case .missingValue(let name): throw Mistake(message: "\(name) needs a value")
             }
-            guard ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed"].contains(name) else {
-                throw Mistake(message: "unknown flag \(name) (see --help)")
-            }
-            if value == nil {
-                index += 1
-                guard index < arguments.count else { throw Mistake(message: "\(name) needs a value") }
-                value = arguments[index]
-            }
-            values[name] = value
-            index += 1
         }
         guard let url = values["--url"] else { throw Mistake(message: "--url is required (e.g. ws://127.0.0.1:8080/rooms/load)") }
         guard let target = BotTarget(url: url) else { throw Mistake(message: "--url \(url): expected ws://IP:PORT/PATH") }

@@ -1,3 +1,5 @@
+import CommandLineFlags
+
 /// A command-line mistake, with the message to print.
 public enum FlagError: Error, Equatable, Sendable {
     case unknownFlag(String)
@@ -146,22 +148,17 @@ public enum ServeFlags {
     /// Parses `arguments` (flags after `serve`). Accepts `--flag value` and `--flag=value`.
     public static func parse(_ arguments: [String]) throws(FlagError) -> ServerConfig {
         var config = ServerConfig()
-        var index = 0
-        while index < arguments.count {
-            var name = arguments[index]
-            var value: String?
-            if let equals = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
+        let pairs: [(name: String, value: String)]
+        do throws(FlagArgumentError) {
+            pairs = try splitFlagArguments(arguments, known: Set(flags.map(\.name)))
+        } catch {
+            switch error {
+            case .unknownFlag(let name): throw .unknownFlag(name)
+            case .missingValue(let name): throw .missingValue(name)
             }
-            guard let flag = flags.first(where: { $0.name == name }) else { throw .unknownFlag(name) }
-            if value == nil {
-                index += 1
-                guard index < arguments.count else { throw .missingValue(name) }
-                value = arguments[index]
-            }
-            try flag.apply(&config, value!)
-            index += 1
+        }
+        for (name, value) in pairs {
+            try flags.first { $0.name == name }!.apply(&config, value)
         }
         guard config.connectionLimits.writeLowWatermarkBytes <= config.connectionLimits.writeHighWatermarkBytes,
               config.connectionLimits.writeHighWatermarkBytes <= config.connectionLimits.writeQueueBytesMax
