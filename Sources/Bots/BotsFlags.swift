@@ -13,8 +13,13 @@ public enum BotsFlags {
       --threads N          event loops (threads) the bots share [1]
       --behaviour LIST     idle, wander, shooter, chaser, chatty; a comma list is assigned to bots in turn [wander]
       --seed N             seed of the bots' choices [1]
+      --rooms K            spread the bots over K rooms: bot i joins PATH-(i mod K) [1]
+      --scenario FILE      take bots, duration, behaviours and thresholds from a JSON scenario (tools/scenarios/);
+                           exits 1 naming every threshold the run broke
+      --json FILE          also write the figures as JSON
 
-    Prints a progress line every second and a report at the end. Exits 1 when any bot failed to decode a snapshot.
+    Prints a progress line every second and a report at the end. Exits 1 when any bot failed to decode a snapshot
+    or a scenario threshold broke.
     """
 
     /// A command-line mistake, with what to tell the user.
@@ -32,10 +37,47 @@ public enum BotsFlags {
         return UInt64(text).map { $0 * 1_000_000_000 }
     }
 
-    public static func parse(_ arguments: [String]) throws(Mistake) -> SwarmConfig {
+    /// The parsed command line: the swarm, and the scenario and JSON file if given.
+    public struct Command {
+        public var config: SwarmConfig
+        public var scenario: Scenario?
+        public var jsonPath: String?
+    }
+
+    /// Parses flags; a scenario's settings apply first and flags given too override them.
+    public static func parseCommand(_ arguments: [String]) throws(Mistake) -> Command {
+        var scenario: Scenario?
+        var jsonPath: String?
+        var rest: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            for flag in ["--scenario", "--json"] where argument == flag || argument.hasPrefix(flag + "=") {
+                var value = argument.hasPrefix(flag + "=") ? String(argument.dropFirst(flag.count + 1)) : nil
+                if value == nil {
+                    index += 1
+                    guard index < arguments.count else { throw Mistake(message: "\(flag) needs a value") }
+                    value = arguments[index]
+                }
+                if flag == "--json" { jsonPath = value } else {
+                    do { scenario = try Scenario.load(path: value!) } catch { throw Mistake(message: "--scenario \(value!): \(error)") }
+                }
+            }
+            if !(argument == "--scenario" || argument == "--json" || argument.hasPrefix("--scenario=") || argument.hasPrefix("--json=")) {
+                rest.append(argument)
+            }
+            index += 1
+        }
+        var config = try parse(rest, scenario: scenario)
+        if scenario == nil, config.rooms < 1 { config.rooms = 1 }
+        return Command(config: config, scenario: scenario, jsonPath: jsonPath)
+    }
+
+    public static func parse(_ arguments: [String], scenario: Scenario? = nil) throws(Mistake) -> SwarmConfig {
         var values: [String: String] = [:]
         do throws(FlagArgumentError) {
-            let known: Set<String> = ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed"]
+            let known: Set<String> = ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed", "--rooms",
+                                      "--scenario", "--json"]
             for (name, value) in try splitFlagArguments(arguments, known: known) { values[name] = value }
         } catch {
             switch error {
@@ -46,6 +88,11 @@ public enum BotsFlags {
         guard let url = values["--url"] else { throw Mistake(message: "--url is required (e.g. ws://127.0.0.1:8080/rooms/load)") }
         guard let target = BotTarget(url: url) else { throw Mistake(message: "--url \(url): expected ws://IP:PORT/PATH") }
         var config = SwarmConfig(target: target)
+        try scenario?.configure(&config)
+        if let text = values["--rooms"] {
+            guard let rooms = Int(text), (1...10_000).contains(rooms) else { throw Mistake(message: "--rooms \(text): expected 1...10000") }
+            config.rooms = rooms
+        }
         if let text = values["--bots"] {
             guard let bots = Int(text), (1...100_000).contains(bots) else { throw Mistake(message: "--bots \(text): expected 1...100000") }
             config.bots = bots

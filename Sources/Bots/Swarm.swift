@@ -7,6 +7,8 @@ import Synchronization
 public struct SwarmConfig: Sendable, Equatable {
     public var target: BotTarget
     public var bots = 10
+    /// Rooms to spread the bots over: with K > 1, bot i joins `PATH-(i mod K)`.
+    public var rooms = 1
     public var durationNs: UInt64 = 60_000_000_000
     public var rampUpNs: UInt64 = 0
     /// Event loops (threads) the bots share.
@@ -72,7 +74,9 @@ public final class Swarm: @unchecked Sendable {
             loop.execute {
                 var mine: [Unchecked<Bot>] = []
                 for index in stride(from: loopIndex, to: config.bots, by: config.threads) {
-                    let bot = Bot(index: index, target: config.target, behaviour: config.behaviours[index % config.behaviours.count],
+                    var target = config.target
+                    if config.rooms > 1 { target.path += "-\(index % config.rooms)" }
+                    let bot = Bot(index: index, target: target, behaviour: config.behaviours[index % config.behaviours.count],
                                   seed: config.seed &+ UInt64(index), loop: loop, stats: stats.value)
                     mine.append(Unchecked(bot))
                     let delayNs = config.bots > 1 ? config.rampUpNs * UInt64(index) / UInt64(config.bots - 1) : 0

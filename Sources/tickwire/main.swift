@@ -48,7 +48,8 @@ case "bots":
         exit(0)
     }
     do {
-        let config = try BotsFlags.parse(arguments)
+        let command = try BotsFlags.parseCommand(arguments)
+        let config = command.config
         let isTerminal = isatty(1) == 1
         var previous: SwarmSnapshot?
         let swarm = Swarm(config: config)
@@ -60,7 +61,25 @@ case "bots":
         }
         if isTerminal { print("") }
         print(SwarmReport.table(result, config: config))
-        exit(result.decodeErrors > 0 ? 1 : 0)
+        if let path = command.jsonPath {
+            let json = Array(result.json(config: config).utf8)
+            guard let file = fopen(path, "w") else {
+                printError("tickwire bots: cannot write \(path)")
+                exit(1)
+            }
+            fwrite(json, 1, json.count, file)
+            fclose(file)
+        }
+        var broken: [String] = []
+        if let scenario = command.scenario {
+            print("  thresholds")
+            for check in scenario.evaluate(result) {
+                print("    \(check.held ? "ok    " : "BROKEN") \(check.line)")
+                if !check.held { broken.append(check.line) }
+            }
+        }
+        if !broken.isEmpty { printError("tickwire bots: thresholds broken: \(broken.joined(separator: "; "))") }
+        exit(result.decodeErrors > 0 || !broken.isEmpty ? 1 : 0)
     } catch let mistake as BotsFlags.Mistake {
         printError("tickwire bots: \(mistake.message)")
         exit(2)

@@ -2,6 +2,7 @@ import Arena
 import Bots
 import Engine
 import Server
+import Foundation
 import XCTest
 
 final class SwarmTests: XCTestCase {
@@ -55,5 +56,38 @@ final class SwarmTests: XCTestCase {
         XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--behaviour", "dance"]))
         XCTAssertEqual(BotsFlags.durationNs("2m"), 120_000_000_000)
         XCTAssertNil(BotsFlags.durationNs("soon"))
+    }
+}
+
+final class ScenarioTests: XCTestCase {
+    func testScenarioConfiguresTheSwarmAndNamesBrokenThresholds() throws {
+        var serverConfig = ServerConfig()
+        serverConfig.port = 0
+        serverConfig.loopCount = 2
+        serverConfig.shutdownGraceNs = 200_000_000
+        let server = try TickwireServer(config: serverConfig, logger: Logger(sink: { _ in }),
+                                        rooms: RoomHosting { Room(game: Arena(config: ArenaConfig(), seed: 1), context: $0) })
+        try server.start()
+        defer {
+            server.shutdown()
+            server.waitUntilStopped()
+        }
+        let path = NSTemporaryDirectory() + "tickwire-scenario-\(getpid()).json"
+        try """
+        {"bots": 6, "rooms": 2, "duration": "1500ms", "behaviours": ["wander", "idle"],
+         "thresholds": {"decodeErrorsMax": 0, "joinedRatioMin": 1.0, "kicksMax": 0, "rttMsP99Max": 0.0}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let command = try BotsFlags.parseCommand(["--url", "ws://127.0.0.1:\(server.boundPort)/rooms/sc", "--scenario", path, "--json", "/dev/null"])
+        XCTAssertEqual(command.config.bots, 6)
+        XCTAssertEqual(command.config.rooms, 2)
+        XCTAssertEqual(command.config.behaviours, [.wander, .idle])
+        XCTAssertEqual(command.jsonPath, "/dev/null")
+        let result = try Swarm(config: command.config).run()
+        XCTAssertEqual(Set(server.roomDirectory.summaries().map(\.id)), ["sc-0", "sc-1"], "bots were spread over two rooms")
+        let checks = try XCTUnwrap(command.scenario).evaluate(result)
+        XCTAssertEqual(checks.filter { !$0.held }.map { $0.line.split(separator: " ")[0] }, ["rttMsP99Max"], "\(checks)")
+        XCTAssertEqual(checks.count, 4)
+        XCTAssertTrue(result.json(config: command.config).contains("\"joined\" : 6"))
     }
 }
