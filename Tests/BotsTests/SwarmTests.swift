@@ -7,18 +7,8 @@ import XCTest
 
 final class SwarmTests: XCTestCase {
     func testASwarmJoinsDecodesEverySnapshotAndLeavesCleanly() throws {
-        var serverConfig = ServerConfig()
-        serverConfig.port = 0
-        serverConfig.loopCount = 1
-        serverConfig.roomLimits.playersMax = 12
-        serverConfig.shutdownGraceNs = 200_000_000
-        let server = try TickwireServer(config: serverConfig, logger: Logger(sink: { _ in }),
-                                        rooms: RoomHosting { Room(game: Arena(config: ArenaConfig(), seed: 1), context: $0) })
-        try server.start()
-        defer {
-            server.shutdown()
-            server.waitUntilStopped()
-        }
+        let server = try startArenaServer(loops: 1, playersPerRoom: 12)
+        defer { stop(server) }
         var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(server.boundPort)/rooms/swarm")))
         config.bots = 14  // two more than the room holds
         config.durationNs = 2_500_000_000
@@ -61,17 +51,8 @@ final class SwarmTests: XCTestCase {
 
 final class ScenarioTests: XCTestCase {
     func testScenarioConfiguresTheSwarmAndNamesBrokenThresholds() throws {
-        var serverConfig = ServerConfig()
-        serverConfig.port = 0
-        serverConfig.loopCount = 2
-        serverConfig.shutdownGraceNs = 200_000_000
-        let server = try TickwireServer(config: serverConfig, logger: Logger(sink: { _ in }),
-                                        rooms: RoomHosting { Room(game: Arena(config: ArenaConfig(), seed: 1), context: $0) })
-        try server.start()
-        defer {
-            server.shutdown()
-            server.waitUntilStopped()
-        }
+        let server = try startArenaServer(loops: 2, playersPerRoom: 64)
+        defer { stop(server) }
         let path = NSTemporaryDirectory() + "tickwire-scenario-\(getpid()).json"
         try """
         {"bots": 6, "rooms": 2, "duration": "1500ms", "behaviours": ["wander", "idle"],
@@ -90,4 +71,22 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(checks.count, 4)
         XCTAssertTrue(result.json(config: command.config).contains("\"joined\" : 6"))
     }
+}
+
+/// An in-process server on a free loopback port hosting Arena rooms, for swarm tests.
+func startArenaServer(loops: Int, playersPerRoom: Int) throws -> TickwireServer {
+    var config = ServerConfig()
+    config.port = 0
+    config.loopCount = loops
+    config.roomLimits.playersMax = playersPerRoom
+    config.shutdownGraceNs = 200_000_000
+    let server = try TickwireServer(config: config, logger: Logger(sink: { _ in }),
+                                    rooms: RoomHosting { Room(game: Arena(config: ArenaConfig(), seed: 1), context: $0) })
+    try server.start()
+    return server
+}
+
+func stop(_ server: TickwireServer) {
+    server.shutdown()
+    server.waitUntilStopped()
 }

@@ -210,6 +210,16 @@ final class RoomEndToEndTests: RoomEndToEndTestsBase {
         server = nil
     }
 
+    func testAChatFloodIsCutToTheBurstAndTheRateLimit() throws {
+        let (talker, talkerChannel) = try joinedClient("chatty", name: "talker")
+        let (listener, _) = try joinedClient("chatty", name: "listener")
+        for line in 1...12 { send(.chat(text: "line \(line)"), on: talkerChannel) }
+        XCTAssertTrue(eventually { listener.state.withLock { $0.chats.count } >= 5 })
+        usleep(300_000)
+        XCTAssertEqual(listener.state.withLock { $0.chats }, (1...5).map { "talker: line \($0)" }, "a burst of 5; the rest dropped")
+        XCTAssertNil(talker.state.withLock { $0.closeCode }, "flooding chat drops lines, it does not disconnect")
+    }
+
     func testRoomsRefuseAnotherWireVersionAndTextMessages() throws {
         let refused = connect("/rooms/a", client: GameTestClient(), subprotocols: ["tickwire.v2"])
         guard case .failure(.handshakeRejected(.unexpectedStatus(400, _))) = refused else { return XCTFail("\(String(describing: refused))") }
