@@ -2,6 +2,10 @@
 // Tickwire: an authoritative multiplayer game state server. No third-party packages, by design.
 import PackageDescription
 
+/// Rooms are generic over the game (`RoomCore<G: Game>`) and the game is chosen in the executable: full cross-module
+/// optimisation lets the compiler specialise the tick and the encoder for it instead of running generic code.
+let crossModuleOptimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "Tickwire",
     products: [
@@ -19,9 +23,11 @@ let package = Package(
         // epoll event loops, connections, write queues, timers, and WebSocket channels over them.
         .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor"),
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
-        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine", "CommandLineFlags"], path: "Sources/Server",
-                resources: [.copy("Static")]),
-        .executableTarget(name: "tickwire", dependencies: ["Server", "Bots", "Arena", "Engine"], path: "Sources/tickwire"),
+        .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine", "CommandLineFlags", "Replay"], path: "Sources/Server",
+                resources: [.copy("Static")], swiftSettings: crossModuleOptimized),
+        .executableTarget(name: "tickwire", dependencies: ["Server", "Bots", "Arena", "Engine", "Replay", "Wire"], path: "Sources/tickwire"),
+        // Recordings: the file format (chunked, checksummed), the writer thread, the reader, re-simulation and verification.
+        .target(name: "Replay", dependencies: ["Wire", "Engine"], path: "Sources/Replay"),
         // The bot swarm: many headless players on the Reactor's client side, with statistics and reports.
         .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena", "CommandLineFlags"], path: "Sources/Bots"),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
@@ -29,15 +35,16 @@ let package = Package(
                           path: "Sources/TickwireBench"),
         // The game's binary protocol: bit streams with one serialize function per message, shared by server,
         // bots and replay.
-        .target(name: "Wire", dependencies: ["Engine"], path: "Sources/Wire"),
+        .target(name: "Wire", dependencies: ["Engine"], path: "Sources/Wire", swiftSettings: crossModuleOptimized),
         // The deterministic game API: fixed-point math, seeded random numbers, entity storage, a spatial grid,
         // state hashing. Pure Swift, standard library only: no I/O, no clocks, no threads.
-        .target(name: "Engine", path: "Simulation/Engine"),
+        .target(name: "Engine", path: "Simulation/Engine", swiftSettings: crossModuleOptimized),
         // The demo game, built only on Engine.
-        .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena"),
+        .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena", swiftSettings: crossModuleOptimized),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Server", "Reactor", "Wire", "Engine", "Arena"], path: "Tests/BotsTests"),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Arena", "Engine", "Wire", "Server", "Bots"], path: "Tests/ReplayTests"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Engine", "Arena"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena", "Engine", "Wire"], path: "Tests/ArenaTests"),

@@ -13,23 +13,25 @@ public struct Arena: Game {
 
     /// Positions are snapped to 1/16 unit every tick, so snapshots carry them exactly as 16ths.
     static let positionShift: Int64 = 12
+    /// Largest coordinate on the wire, in 16ths of a unit: 20 bits, a world up to 65,536 units across.
+    public static let coordinateMax: Int64 = (1 << 20) - 1
 
     /// Entity kinds on the wire: fields are the simulation's values in 16ths of a unit.
     public static let schema = EntitySchema(kinds: [
         EntityKind(number: 0, name: "player", fields: [
             // 11-bit deltas cover ±64 units: about 9 ticks at full speed, so a baseline one round trip old still fits.
-            EntityField("x", range: 0...65535, smallDeltaBits: 11), EntityField("y", range: 0...65535, smallDeltaBits: 11),
+            EntityField("x", range: 0...coordinateMax, smallDeltaBits: 11), EntityField("y", range: 0...coordinateMax, smallDeltaBits: 11),
             EntityField("aim", range: 0...65535, smallDeltaBits: 10), EntityField("health", range: 0...255),
             EntityField("score", range: 0...65535), EntityField("alive", range: 0...1), EntityField("player", range: 0...65535),
         ]),
         // Static: position = origin + aim direction × speed × (tick − spawnTick), snapped to 1/16 (`projectilePosition`).
         EntityKind(number: 1, name: "projectile", fields: [
-            EntityField("originX", range: 0...65535), EntityField("originY", range: 0...65535),
+            EntityField("originX", range: 0...coordinateMax), EntityField("originY", range: 0...coordinateMax),
             EntityField("aim", range: 0...65535), EntityField("spawnTick", range: 0...65535),
         ]),
         EntityKind(number: 2, name: "obstacle", fields: [
-            EntityField("minX", range: 0...65535), EntityField("minY", range: 0...65535),
-            EntityField("maxX", range: 0...65535), EntityField("maxY", range: 0...65535),
+            EntityField("minX", range: 0...coordinateMax), EntityField("minY", range: 0...coordinateMax),
+            EntityField("maxX", range: 0...coordinateMax), EntityField("maxY", range: 0...coordinateMax),
         ]),
     ])
 
@@ -40,6 +42,7 @@ public struct Arena: Game {
     }
 
     public let config: ArenaConfig
+    public let seed: UInt64
     public private(set) var tick: UInt32 = 0
     private var random: DeterministicRandom
     private var entities: EntityStore<Entity>
@@ -54,6 +57,7 @@ public struct Arena: Game {
 
     public init(config: ArenaConfig, seed: UInt64) {
         self.config = config
+        self.seed = seed
         random = DeterministicRandom(seed: seed)
         entities = EntityStore(capacity: config.obstacleCount + config.playersMax + config.projectilesMax)
         playerGrid = SpatialGrid(width: config.worldWidth, height: config.worldHeight, cellSize: config.playerRadius * 8)
@@ -235,8 +239,12 @@ public struct Arena: Game {
     }
 
     private mutating func respawnDeadPlayers() {
-        for (player, id) in avatars.sorted(by: { $0.key < $1.key }) {
-            guard case .player(var avatar) = entities[id], !avatar.isAlive, tick >= avatar.respawnTick else { continue }
+        let due = avatars.filter { _, id in
+            if case .player(let avatar) = entities[id] { return !avatar.isAlive && tick >= avatar.respawnTick } else { return false }
+        }
+        guard !due.isEmpty else { return }
+        for (player, id) in due.sorted(by: { $0.key < $1.key }) {
+            guard case .player(var avatar) = entities[id] else { continue }
             avatar.position = freeSpawnPoint()
             avatar.health = config.healthMax
             avatar.respawnTick = 0
@@ -263,17 +271,31 @@ public struct Arena: Game {
         })
     }
 
-    /// A random point clear of walls and players (best effort after 32 tries).
+    /// A random point clear of walls and players (best effort after 32 tries). Players are looked up in the grid
+    /// the last tick built, so the cost does not grow with the room.
     private mutating func freeSpawnPoint() -> FixedVector {
         let margin = config.playerRadius * 2
-        let players = livingPlayers()
+        let wallReach = FixedVector(x: margin + Arena.obstacleHalfSizeMax, y: margin + Arena.obstacleHalfSizeMax)
+        let playerReach = FixedVector(x: margin * 2 + config.speedMax * 2, y: margin * 2 + config.speedMax * 2)
+        var nearby: [EntityID] = []
         var candidate = FixedVector.zero
         for _ in 0..<32 {
             candidate = Arena.snapped(FixedVector(x: random.nextFixed(in: margin...(config.worldWidth - margin)),
                                             y: random.nextFixed(in: margin...(config.worldHeight - margin))))
-            let clearOfWalls = obstacles.allSatisfy { ($0.nearestPoint(to: candidate) - candidate).lengthSquared > margin * margin }
-            let clearOfPlayers = players.allSatisfy { ($0.avatar.position - candidate).lengthSquared > margin * margin * 4 }
-            if clearOfWalls && clearOfPlayers { break }
+            nearby.removeAll(keepingCapacity: true)
+            obstacleGrid.query(center: candidate, halfExtent: wallReach, into: &nearby)
+            let clearOfWalls = nearby.allSatisfy {
+                let block = obstacles[Int($0.index)]
+                return (block.nearestPoint(to: candidate) - candidate).lengthSquared > margin * margin
+            }
+            guard clearOfWalls else { continue }
+            nearby.removeAll(keepingCapacity: true)
+            playerGrid.query(center: candidate, halfExtent: playerReach, into: &nearby)
+            let clearOfPlayers = nearby.allSatisfy {
+                guard case .player(let other) = entities[$0], other.isAlive else { return true }
+                return (other.position - candidate).lengthSquared > margin * margin * 4
+            }
+            if clearOfPlayers { break }
         }
         return candidate
     }
@@ -305,7 +327,7 @@ public struct Arena: Game {
     // MARK: Views
 
     public func entityStates() -> [EntityState] {
-        func sixteenths(_ value: Fixed) -> Int64 { min(max(value.raw >> Arena.positionShift, 0), 65535) }
+        func sixteenths(_ value: Fixed) -> Int64 { min(max(value.raw >> Arena.positionShift, 0), Arena.coordinateMax) }
         return entities.ids.compactMap { id -> EntityState? in
             switch entities[id] {
             case .player(let avatar):

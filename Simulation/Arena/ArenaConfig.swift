@@ -22,6 +22,67 @@ public struct ArenaConfig: Sendable, Hashable {
 
     /// The defaults.
     public init() {}
+
+    /// Rules for a room of up to `players` (the default rules up to 256). Beyond that the world grows so each player
+    /// has the room they have with 128 players in the default world, up to the wire's 65,536 units; walls grow with
+    /// the area, and projectiles are capped at 4 per player within the 65,536 entities a snapshot can name.
+    public static func sized(forPlayers players: Int) -> ArenaConfig {
+        var config = ArenaConfig()
+        guard players > 256 else { return config }
+        config.playersMax = players
+        // scale = sqrt(players / 128) in 1/1024 steps, by integer square root (no floating point in the simulation).
+        let scaleMilli = min(integerSquareRoot(players * 1024 * 1024 / 128), 20 * 1024)
+        config.worldWidth = Fixed(3200 * scaleMilli / 1024)
+        config.worldHeight = Fixed(2400 * scaleMilli / 1024)
+        config.obstacleCount = 24 * scaleMilli * scaleMilli / (1024 * 1024)
+        config.projectilesMax = max(2048, min(players * 4, 65_000 - players - config.obstacleCount))
+        return config
+    }
+
+    /// Every setting as a raw integer, in a fixed order (the recording format).
+    var rawValues: [Int64] {
+        [worldWidth.raw, worldHeight.raw, Int64(obstacleCount), Int64(playersMax), playerRadius.raw, acceleration.raw, velocityRetained.raw,
+         speedMax.raw, projectileSpeed.raw, projectileRadius.raw, Int64(projectileLifetimeTicks), Int64(shotCooldownTicks),
+         Int64(projectileDamage), Int64(healthMax), Int64(respawnDelayTicks), Int64(projectilesMax)]
+    }
+
+    /// Settings from `rawValues`; nil when any is outside what a server could have run (so a hostile recording
+    /// cannot ask for a huge world or entity store).
+    init?(rawValues values: [Int64]) {
+        guard values.count == 16 else { return nil }
+        let unit = Int64(1) << 16
+        func count(_ value: Int64, _ range: ClosedRange<Int64>) -> Int? { range.contains(value) ? Int(value) : nil }
+        guard (unit...65_536 * unit).contains(values[0]), (unit...65_536 * unit).contains(values[1]),
+              let obstacles = count(values[2], 0...10_000), let players = count(values[3], 1...16_384),
+              let lifetime = count(values[10], 1...100_000), let cooldown = count(values[11], 0...100_000),
+              let damage = count(values[12], 0...100_000), let health = count(values[13], 1...100_000),
+              let respawn = count(values[14], 0...100_000), let projectiles = count(values[15], 0...65_000),
+              obstacles + players + projectiles <= 65_535,
+              values[4...9].allSatisfy({ (0...4096 * unit).contains($0) }) else { return nil }
+        self.init()
+        worldWidth = Fixed(raw: values[0])
+        worldHeight = Fixed(raw: values[1])
+        obstacleCount = obstacles
+        playersMax = players
+        playerRadius = Fixed(raw: values[4])
+        acceleration = Fixed(raw: values[5])
+        velocityRetained = Fixed(raw: values[6])
+        speedMax = Fixed(raw: values[7])
+        projectileSpeed = Fixed(raw: values[8])
+        projectileRadius = Fixed(raw: values[9])
+        projectileLifetimeTicks = lifetime
+        shotCooldownTicks = cooldown
+        projectileDamage = damage
+        healthMax = health
+        respawnDelayTicks = respawn
+        projectilesMax = projectiles
+    }
+
+    private static func integerSquareRoot(_ value: Int) -> Int {
+        var root = 0
+        while (root + 1) * (root + 1) <= value { root += 1 }
+        return root
+    }
 }
 
 /// One player's buttons and aim, packed into 21 input bits.
@@ -58,5 +119,19 @@ public struct ArenaInput: Hashable, Sendable {
         var raw: UInt64 = (up ? 1 : 0) | (down ? 2 : 0) | (left ? 4 : 0) | (right ? 8 : 0) | (shoot ? 16 : 0)
         raw |= UInt64(aim.raw) << 5
         return InputBits(raw: raw)
+    }
+}
+
+extension Arena {
+    public static func encodeConfig(_ config: ArenaConfig) -> [UInt8] {
+        config.rawValues.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
+    }
+
+    public static func decodeConfig(_ bytes: [UInt8]) -> ArenaConfig? {
+        guard bytes.count == 16 * 8 else { return nil }
+        let values = (0..<16).map { index in
+            (0..<8).reduce(Int64(0)) { $0 | Int64(bytes[index * 8 + $1]) << ($1 * 8) }
+        }
+        return ArenaConfig(rawValues: values)
     }
 }

@@ -89,6 +89,14 @@ public protocol Game {
 
     /// A new world.
     init(config: Config, seed: UInt64)
+    /// The settings and seed the world was made with (a recording stores both to re-create it).
+    var config: Config { get }
+    var seed: UInt64 { get }
+    /// The settings as bytes, for recordings.
+    static func encodeConfig(_ config: Config) -> [UInt8]
+    /// Settings back from `encodeConfig`'s bytes; nil for bytes that are not a valid configuration (a recording is
+    /// untrusted input: refuse sizes that would need unbounded memory).
+    static func decodeConfig(_ bytes: [UInt8]) -> Config?
 
     /// Adds a player (applied at a tick boundary); nil if the world is full.
     mutating func join(_ player: PlayerID, name: String) -> EntityID?

@@ -4,54 +4,85 @@ import Reactor
 import WebSocket
 import Wire
 
+/// How every bot of a swarm talks: input batching, link conditions.
+struct BotOptions {
+    /// Inputs sent together (one write every this many ticks).
+    var inputBatch = 1
+    var link = LinkConditions()
+}
+
 /// One headless player: connects with the real protocol, joins, sends an input every tick (acknowledging the
 /// newest snapshot it decoded), decodes every snapshot (a failure is a decode error: that is how the swarm checks
-/// the server), pings once a second, and records what a player would feel. Loop-confined.
+/// the server), pings once a second, and records what a player would feel. It can churn (drop and resume, or leave
+/// and rejoin) and delay its own traffic through a link conditioner. Loop-confined.
 final class Bot: WebSocketChannelHandler {
     private let index: Int
     private let target: BotTarget
     private let behaviour: BotBehaviour
+    private let options: BotOptions
     private let loop: EventLoop
     private let loopStats: BotLoopStats
     private var random: DeterministicRandom
     private var held = (input: ArenaInput(), untilTick: UInt32(0))
+    private var outgoing: LinkDirection
+    private var incoming: LinkDirection
 
     private(set) var channel: WebSocketChannel?
     private var tracker = SnapshotTracker(schema: Arena.schema)
     private var player: PlayerID?
+    private var resumeToken: UInt64?
+    /// The player this bot was before a dropped connection it is resuming.
+    private var resumingPlayer: PlayerID?
     private var entities: [EntityState] = []
     private var tickRateHz = 60
+    private var tickPeriodNs: UInt64 = 16_666_667
     private var snapshotPeriodNs: UInt64 = 16_666_667
     private var timer: TimerID?
     private var sequence: UInt32 = 0
     private var ticksSent = 0
+    private var pendingInputs: [[UInt8]] = []
     /// When each recent input was sent, by sequence (a ring: input-to-acknowledgement latency).
     private var sentAtNs = [UInt64](repeating: 0, count: 256)
     private var lastSnapshotNs: UInt64?
+    /// The earliest a snapshot has arrived relative to its tick's place on the server's schedule.
+    private var earliestTickOffsetNs: Int64?
     private var lastAcknowledgedInput: UInt32 = 0
     private var connectStartNs: UInt64 = 0
     private var isConnected = false
+    private var joinedAtNs: UInt64?
+    private var hasEverJoined = false
+    /// What to do once the current connection has closed: nothing, or connect again after a pause.
+    private var reconnectAfterCloseNs: UInt64?
+    private var isFinished = false
 
-    init(index: Int, target: BotTarget, behaviour: BotBehaviour, seed: UInt64, loop: EventLoop, stats: BotLoopStats) {
+    init(index: Int, target: BotTarget, behaviour: BotBehaviour, options: BotOptions, seed: UInt64, loop: EventLoop, stats: BotLoopStats) {
         self.index = index
         self.target = target
         self.behaviour = behaviour
+        self.options = options
         self.loop = loop
         loopStats = stats
         random = DeterministicRandom(seed: seed)
+        outgoing = LinkDirection(conditions: options.link, seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        incoming = LinkDirection(conditions: options.link, seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 2)
     }
 
+    /// True while the bot is a player in its room.
+    var isInRoom: Bool { joinedAtNs != nil }
+
     func connect() {
+        guard !isFinished else { return }
         connectStartNs = monotonicNowNs()
         WebSocketClient.connect(host: target.host, port: target.port, path: target.path, subprotocols: [wireSubprotocol], on: loop,
                                 handler: self) { [self] result in
             switch result {
             case .success(let channel):
+                guard !isFinished else { channel.close(code: WebSocketCloseCode.normalClosure, reason: "swarm done"); return }
                 self.channel = channel
                 isConnected = true
                 loopStats.stats.connected += 1
                 loopStats.stats.connectUs.record((monotonicNowNs() - connectStartNs) / 1000)
-                send(.join(name: "bot\(index + 1)", resumeToken: nil))
+                send(.join(name: "bot\(index + 1)", resumeToken: resumingPlayer == nil ? nil : resumeToken))
             case .failure:
                 loopStats.stats.connectFailures += 1
             }
@@ -60,15 +91,54 @@ final class Bot: WebSocketChannelHandler {
 
     /// Leaves on purpose (end of the run).
     func leave() {
+        isFinished = true
+        reconnectAfterCloseNs = nil
         guard let channel, channel.isOpen else { return }
+        flushInputs()
         send(.leave)
         channel.close(code: WebSocketCloseCode.normalClosure, reason: "swarm done")
     }
 
+    /// Churns once: either the connection drops without a goodbye and the bot comes back with its resume token (it
+    /// must get its own avatar back), or it leaves properly and joins again as a new player.
+    func churn(pauseNs: UInt64, dropConnection: Bool) {
+        guard let channel, channel.isOpen, isInRoom, !isFinished else { return }
+        reconnectAfterCloseNs = pauseNs
+        if dropConnection {
+            loopStats.stats.churnDrops += 1
+            resumingPlayer = player
+            channel.connection.close()
+        } else {
+            loopStats.stats.churnLeaves += 1
+            resumingPlayer = nil
+            flushInputs()
+            send(.leave)
+            channel.close(code: WebSocketCloseCode.normalClosure, reason: "churn")
+        }
+    }
+
+    // MARK: Sending
+
     private func send(_ message: ClientMessage) {
-        guard let channel, let bytes = try? message.encoded(inputBitCount: Arena.inputBitCount) else { return }
-        loopStats.stats.bytesSent += bytes.count + 6  // + a client frame header with its mask
-        _ = bytes.withUnsafeBytes { channel.send(binary: $0) }
+        guard let bytes = try? message.encoded(inputBitCount: Arena.inputBitCount) else { return }
+        transmit([bytes])
+    }
+
+    /// Writes messages now, or when the link conditioner lets them go (on the connection they were meant for).
+    private func transmit(_ messages: [[UInt8]]) {
+        guard let channel else { return }
+        for bytes in messages { loopStats.stats.bytesSent += bytes.count + (bytes.count < 126 ? 6 : 8) }  // + a masked frame header
+        if options.link.isTransparent {
+            channel.send(binaryMessages: messages)
+            return
+        }
+        loop.scheduleTimer(atNs: outgoing.dueNs(nowNs: monotonicNowNs())) { _ in channel.send(binaryMessages: messages) }
+    }
+
+    private func flushInputs() {
+        guard !pendingInputs.isEmpty else { return }
+        transmit(pendingInputs)
+        pendingInputs.removeAll(keepingCapacity: true)
     }
 
     private func tick() {
@@ -76,7 +146,9 @@ final class Bot: WebSocketChannelHandler {
         ticksSent += 1
         let input = behaviour.input(tick: UInt32(ticksSent), me: player, entities: entities, random: &random, held: &held)
         sentAtNs[Int(sequence & 255)] = monotonicNowNs()
-        send(.input(sequence: sequence, acknowledgedTick: tracker.newestTick, bits: input.bits))
+        let message = ClientMessage.input(sequence: sequence, acknowledgedTick: tracker.newestTick, bits: input.bits)
+        if let bytes = try? message.encoded(inputBitCount: Arena.inputBitCount) { pendingInputs.append(bytes) }
+        if pendingInputs.count >= options.inputBatch { flushInputs() }
         if ticksSent % tickRateHz == 0 { send(.ping(clientTimeUs: monotonicNowNs() / 1000)) }
         if behaviour == .chatty && ticksSent % (tickRateHz * 5) == index % (tickRateHz * 5) {
             loopStats.stats.chatsSent += 1
@@ -84,42 +156,36 @@ final class Bot: WebSocketChannelHandler {
         }
     }
 
-    // MARK: WebSocketChannelHandler
+    // MARK: Receiving
 
     func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) {
         let nowNs = monotonicNowNs()
         loopStats.stats.bytesReceived += bytes.count + (bytes.count < 126 ? 2 : 4)
-        var reader = BitReader(Array(bytes))
+        if options.link.isTransparent {
+            handle(Array(bytes), nowNs: nowNs)
+            return
+        }
+        let copy = Array(bytes)
+        loop.scheduleTimer(atNs: incoming.dueNs(nowNs: nowNs)) { [weak self, weak channel] _ in
+            guard let self, let channel, self.channel === channel else { return }
+            handle(copy, nowNs: monotonicNowNs())
+        }
+    }
+
+    private func handle(_ bytes: [UInt8], nowNs: UInt64) {
+        var reader = BitReader(bytes)
         guard let message = try? ServerMessage.read(from: &reader) else {
             loopStats.stats.decodeErrors += 1
             return
         }
         switch message {
         case .welcome(let welcome):
-            player = welcome.player
-            tickRateHz = welcome.tickRateHz
-            snapshotPeriodNs = 1_000_000_000 / UInt64(welcome.snapshotRateHz)
-            loopStats.stats.joined += 1
-            loopStats.stats.joinedAtNsSum &+= nowNs
-            loopStats.stats.snapshotRateHz = max(loopStats.stats.snapshotRateHz, welcome.snapshotRateHz)
-            let periodNs = 1_000_000_000 / UInt64(welcome.tickRateHz)
-            timer = loop.scheduleRepeating(firstNs: nowNs + periodNs, periodNs: periodNs) { [unowned self] _ in tick() }
+            didJoin(welcome, nowNs: nowNs)
         case .snapshot(let header):
             switch tracker.receive(header, from: &reader) {
             case .success(let decoded):
                 entities = decoded
-                loopStats.stats.snapshots += 1
-                if let last = lastSnapshotNs {
-                    let interval = nowNs - last
-                    loopStats.stats.snapshotJitterUs.record((interval > snapshotPeriodNs ? interval - snapshotPeriodNs : snapshotPeriodNs - interval) / 1000)
-                }
-                lastSnapshotNs = nowNs
-                let processed = header.lastProcessedInput
-                if processed != lastAcknowledgedInput, sequence &- processed < 256 {
-                    let sent = sentAtNs[Int(processed & 255)]
-                    if sent > 0 { loopStats.stats.inputToAckUs.record((nowNs - sent) / 1000) }
-                    lastAcknowledgedInput = processed
-                }
+                didDecodeSnapshot(header, nowNs: nowNs)
             case .failure(.unknownBaseline):
                 break  // an acknowledgement crossed a newer snapshot; the next delta uses a baseline we have
             case .failure(.malformed):
@@ -134,14 +200,73 @@ final class Bot: WebSocketChannelHandler {
         }
     }
 
+    private func didJoin(_ welcome: ServerMessage.Welcome, nowNs: UInt64) {
+        if let resumingPlayer {
+            if welcome.player == resumingPlayer { loopStats.stats.resumes += 1 } else { loopStats.stats.resumeFailures += 1 }
+            self.resumingPlayer = nil
+        } else if hasEverJoined {
+            loopStats.stats.rejoins += 1
+        }
+        player = welcome.player
+        resumeToken = welcome.resumeToken
+        tickRateHz = welcome.tickRateHz
+        tickPeriodNs = 1_000_000_000 / UInt64(welcome.tickRateHz)
+        snapshotPeriodNs = 1_000_000_000 / UInt64(welcome.snapshotRateHz)
+        if !hasEverJoined { loopStats.stats.joined += 1 }
+        hasEverJoined = true
+        joinedAtNs = nowNs
+        loopStats.stats.inRoom += 1
+        loopStats.stats.inRoomSinceNsSum &+= nowNs
+        loopStats.stats.snapshotRateHz = max(loopStats.stats.snapshotRateHz, welcome.snapshotRateHz)
+        if let timer { loop.cancelTimer(timer) }
+        timer = loop.scheduleRepeating(firstNs: nowNs + tickPeriodNs, periodNs: tickPeriodNs) { [unowned self] _ in tick() }
+    }
+
+    private func didDecodeSnapshot(_ header: SnapshotHeader, nowNs: UInt64) {
+        loopStats.stats.snapshots += 1
+        if let last = lastSnapshotNs {
+            let interval = nowNs - last
+            loopStats.stats.snapshotJitterUs.record((interval > snapshotPeriodNs ? interval - snapshotPeriodNs : snapshotPeriodNs - interval) / 1000)
+        }
+        lastSnapshotNs = nowNs
+        // Server tick lateness as a player sees it: how much later than its best this tick's snapshot arrived.
+        let offsetNs = Int64(nowNs) - Int64(header.tick) * Int64(tickPeriodNs)
+        let earliest = min(earliestTickOffsetNs ?? offsetNs, offsetNs)
+        earliestTickOffsetNs = earliest
+        loopStats.stats.tickLatenessUs.record(UInt64(offsetNs - earliest) / 1000)
+        let processed = header.lastProcessedInput
+        if processed != lastAcknowledgedInput, sequence &- processed < 256 {
+            let sent = sentAtNs[Int(processed & 255)]
+            if sent > 0 { loopStats.stats.inputToAckUs.record((nowNs - sent) / 1000) }
+            lastAcknowledgedInput = processed
+        }
+    }
+
     func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) {
+        let nowNs = monotonicNowNs()
         if let timer { loop.cancelTimer(timer) }
         timer = nil
+        pendingInputs.removeAll()
         if isConnected {
             isConnected = false
             loopStats.stats.connected -= 1
         }
+        if let joinedAtNs {
+            loopStats.stats.inRoom -= 1
+            loopStats.stats.inRoomSinceNsSum &-= joinedAtNs
+            loopStats.stats.completedInRoomNs &+= nowNs - joinedAtNs
+            self.joinedAtNs = nil
+        }
         loopStats.stats.closesByCode[code, default: 0] += 1
+        if self.channel === channel { self.channel = nil }
+        // A new connection starts from scratch: no baselines, no snapshot timing.
+        tracker = SnapshotTracker(schema: Arena.schema)
+        entities = []
+        lastSnapshotNs = nil
+        if let pauseNs = reconnectAfterCloseNs, !isFinished {
+            reconnectAfterCloseNs = nil
+            loop.scheduleTimer(atNs: nowNs + pauseNs) { [weak self] _ in self?.connect() }
+        }
     }
 }
 

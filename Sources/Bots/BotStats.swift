@@ -2,9 +2,13 @@
 struct BotStats: Sendable {
     var connected = 0
     var connectFailures = 0
+    /// Bots that joined at least once.
     var joined = 0
-    /// Sum of the monotonic times at which bots joined (so Σ time-in-room = joined × now − this).
-    var joinedAtNsSum: UInt64 = 0
+    /// Bots in their room now, the sum of when they joined, and the time in room of stays that ended
+    /// (so Σ time in room = completed + inRoom × now − since).
+    var inRoom = 0
+    var inRoomSinceNsSum: UInt64 = 0
+    var completedInRoomNs: UInt64 = 0
     /// The snapshot rate the server announced.
     var snapshotRateHz = 0
     var snapshots = 0
@@ -13,18 +17,30 @@ struct BotStats: Sendable {
     var chatsSent = 0
     var bytesReceived = 0
     var bytesSent = 0
+    /// Churn: connections dropped on purpose, leaves, resumes that got the same avatar back, resumes that did not,
+    /// and joins again as a new player.
+    var churnDrops = 0
+    var churnLeaves = 0
+    var resumes = 0
+    var resumeFailures = 0
+    var rejoins = 0
     var closesByCode: [UInt16: Int] = [:]
     var connectUs = LatencyHistogram()
     var rttUs = LatencyHistogram()
     var inputToAckUs = LatencyHistogram()
     /// How far each snapshot's arrival strayed from the snapshot period.
     var snapshotJitterUs = LatencyHistogram()
+    /// How much later than its earliest a snapshot arrived relative to its tick's slot (server tick lateness as seen
+    /// by players, plus the network's own variation).
+    var tickLatenessUs = LatencyHistogram()
 
     mutating func merge(_ other: BotStats) {
         connected += other.connected
         connectFailures += other.connectFailures
         joined += other.joined
-        joinedAtNsSum &+= other.joinedAtNsSum
+        inRoom += other.inRoom
+        inRoomSinceNsSum &+= other.inRoomSinceNsSum
+        completedInRoomNs &+= other.completedInRoomNs
         snapshotRateHz = max(snapshotRateHz, other.snapshotRateHz)
         snapshots += other.snapshots
         decodeErrors += other.decodeErrors
@@ -32,11 +48,17 @@ struct BotStats: Sendable {
         chatsSent += other.chatsSent
         bytesReceived += other.bytesReceived
         bytesSent += other.bytesSent
+        churnDrops += other.churnDrops
+        churnLeaves += other.churnLeaves
+        resumes += other.resumes
+        resumeFailures += other.resumeFailures
+        rejoins += other.rejoins
         for (code, count) in other.closesByCode { closesByCode[code, default: 0] += count }
         connectUs.merge(other.connectUs)
         rttUs.merge(other.rttUs)
         inputToAckUs.merge(other.inputToAckUs)
         snapshotJitterUs.merge(other.snapshotJitterUs)
+        tickLatenessUs.merge(other.tickLatenessUs)
     }
 }
 

@@ -14,9 +14,15 @@ public enum BotsFlags {
       --behaviour LIST     idle, wander, shooter, chaser, chatty; a comma list is assigned to bots in turn [wander]
       --seed N             seed of the bots' choices [1]
       --rooms K            spread the bots over K rooms: bot i joins PATH-(i mod K) [1]
+      --input-batch N      send inputs N ticks at a time, in one write (3 at 60 Hz = 20 writes a second) [1]
+      --latency D          link conditioner: add this latency each way, per bot (e.g. 40ms) [0ms]
+      --jitter D           link conditioner: add up to this much more, uniformly at random, each way [0ms]
+      --churn P            P% of the bots leave per minute: half drop their connection and resume with their
+                           token, half leave and join again as new players, after a 0.5-1.5 s pause [0]
       --scenario FILE      take bots, duration, behaviours and thresholds from a JSON scenario (tools/scenarios/);
                            exits 1 naming every threshold the run broke
-      --json FILE          also write the figures as JSON
+      --json FILE          also write the figures as JSON (with a per-second timeline)
+      --html FILE          also write a self-contained HTML report with charts over time
 
     Prints a progress line every second and a report at the end. Exits 1 when any bot failed to decode a snapshot
     or a scenario threshold broke.
@@ -37,47 +43,52 @@ public enum BotsFlags {
         return UInt64(text).map { $0 * 1_000_000_000 }
     }
 
-    /// The parsed command line: the swarm, and the scenario and JSON file if given.
+    /// The parsed command line: the swarm, and the scenario and report files if given.
     public struct Command {
         public var config: SwarmConfig
         public var scenario: Scenario?
         public var jsonPath: String?
+        public var htmlPath: String?
     }
 
     /// Parses flags; a scenario's settings apply first and flags given too override them.
     public static func parseCommand(_ arguments: [String]) throws(Mistake) -> Command {
         var scenario: Scenario?
         var jsonPath: String?
+        var htmlPath: String?
+        let fileFlags = ["--scenario", "--json", "--html"]
         var rest: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            for flag in ["--scenario", "--json"] where argument == flag || argument.hasPrefix(flag + "=") {
+            let isFileFlag = fileFlags.contains { argument == $0 || argument.hasPrefix($0 + "=") }
+            for flag in fileFlags where argument == flag || argument.hasPrefix(flag + "=") {
                 var value = argument.hasPrefix(flag + "=") ? String(argument.dropFirst(flag.count + 1)) : nil
                 if value == nil {
                     index += 1
                     guard index < arguments.count else { throw Mistake(message: "\(flag) needs a value") }
                     value = arguments[index]
                 }
-                if flag == "--json" { jsonPath = value } else {
+                switch flag {
+                case "--json": jsonPath = value
+                case "--html": htmlPath = value
+                default:
                     do { scenario = try Scenario.load(path: value!) } catch { throw Mistake(message: "--scenario \(value!): \(error)") }
                 }
             }
-            if !(argument == "--scenario" || argument == "--json" || argument.hasPrefix("--scenario=") || argument.hasPrefix("--json=")) {
-                rest.append(argument)
-            }
+            if !isFileFlag { rest.append(argument) }
             index += 1
         }
         var config = try parse(rest, scenario: scenario)
         if scenario == nil, config.rooms < 1 { config.rooms = 1 }
-        return Command(config: config, scenario: scenario, jsonPath: jsonPath)
+        return Command(config: config, scenario: scenario, jsonPath: jsonPath, htmlPath: htmlPath)
     }
 
     public static func parse(_ arguments: [String], scenario: Scenario? = nil) throws(Mistake) -> SwarmConfig {
         var values: [String: String] = [:]
         do throws(FlagArgumentError) {
             let known: Set<String> = ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed", "--rooms",
-                                      "--scenario", "--json"]
+                                      "--input-batch", "--latency", "--jitter", "--churn", "--scenario", "--json", "--html"]
             for (name, value) in try splitFlagArguments(arguments, known: known) { values[name] = value }
         } catch {
             switch error {
@@ -119,6 +130,22 @@ public enum BotsFlags {
             }
             guard !behaviours.isEmpty else { throw Mistake(message: "--behaviour needs at least one") }
             config.behaviours = behaviours
+        }
+        if let text = values["--input-batch"] {
+            guard let batch = Int(text), (1...60).contains(batch) else { throw Mistake(message: "--input-batch \(text): expected 1...60") }
+            config.inputBatch = batch
+        }
+        if let text = values["--latency"] {
+            guard let latency = durationNs(text), latency <= 10_000_000_000 else { throw Mistake(message: "--latency \(text): expected e.g. 40ms (at most 10s)") }
+            config.link.latencyNs = latency
+        }
+        if let text = values["--jitter"] {
+            guard let jitter = durationNs(text), jitter <= 10_000_000_000 else { throw Mistake(message: "--jitter \(text): expected e.g. 10ms (at most 10s)") }
+            config.link.jitterNs = jitter
+        }
+        if let text = values["--churn"] {
+            guard let churn = Double(text), churn >= 0, churn <= 6000 else { throw Mistake(message: "--churn \(text): expected a percentage per minute, 0...6000") }
+            config.churnPercentPerMinute = churn
         }
         if let text = values["--seed"] {
             guard let seed = UInt64(text) else { throw Mistake(message: "--seed \(text): expected a number") }

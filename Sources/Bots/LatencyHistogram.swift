@@ -61,3 +61,18 @@ public struct LatencyHistogram: Sendable, Equatable {
         max = Swift.max(max, other.max)
     }
 }
+
+extension LatencyHistogram {
+    /// The values recorded after `earlier` was copied from this histogram (a window of a running histogram).
+    /// The window's max is its highest bucket's upper bound.
+    public func since(_ earlier: LatencyHistogram) -> LatencyHistogram {
+        var window = LatencyHistogram()
+        for index in counts.indices where counts[index] > earlier.counts[index] {
+            window.counts[index] = counts[index] - earlier.counts[index]
+            window.count += window.counts[index]
+            window.max = Swift.min(LatencyHistogram.upperBound(of: index), max)
+        }
+        window.sum = sum > earlier.sum ? sum - earlier.sum : 0
+        return window
+    }
+}

@@ -10,6 +10,10 @@ public struct Scenario: Decodable, Sendable, Equatable {
     public var threads: Int?
     public var behaviours: [String]?
     public var seed: UInt64?
+    public var inputBatch: Int?
+    public var latency: String?
+    public var jitter: String?
+    public var churnPercentPerMinute: Double?
     public var thresholds: Thresholds
 
     /// Limits on what players feel; any that is set must hold.
@@ -22,6 +26,8 @@ public struct Scenario: Decodable, Sendable, Equatable {
         public var decodeErrorsMax: Int?
         public var connectFailuresMax: Int?
         public var kicksMax: Int?
+        public var tickLatenessMsP99Max: Double?
+        public var resumeFailuresMax: Int?
     }
 
     /// Reads a scenario file (at most 64 KiB).
@@ -44,6 +50,22 @@ public struct Scenario: Decodable, Sendable, Equatable {
         }
         if let threads { config.threads = max(1, min(threads, 64)) }
         if let seed { config.seed = seed }
+        if let inputBatch {
+            guard (1...60).contains(inputBatch) else { throw BotsFlags.Mistake(message: "scenario inputBatch \(inputBatch): expected 1...60") }
+            config.inputBatch = inputBatch
+        }
+        if let latency {
+            guard let value = BotsFlags.durationNs(latency) else { throw BotsFlags.Mistake(message: "scenario latency \(latency)") }
+            config.link.latencyNs = value
+        }
+        if let jitter {
+            guard let value = BotsFlags.durationNs(jitter) else { throw BotsFlags.Mistake(message: "scenario jitter \(jitter)") }
+            config.link.jitterNs = value
+        }
+        if let churnPercentPerMinute {
+            guard (0...6000).contains(churnPercentPerMinute) else { throw BotsFlags.Mistake(message: "scenario churnPercentPerMinute") }
+            config.churnPercentPerMinute = churnPercentPerMinute
+        }
         if let behaviours {
             config.behaviours = try behaviours.map { name throws(BotsFlags.Mistake) in
                 guard let behaviour = BotBehaviour(rawValue: name) else { throw BotsFlags.Mistake(message: "scenario behaviour \(name)") }
@@ -72,13 +94,15 @@ public struct Scenario: Decodable, Sendable, Equatable {
         atMost("decodeErrorsMax", thresholds.decodeErrorsMax.map(Double.init), Double(result.decodeErrors))
         atMost("connectFailuresMax", thresholds.connectFailuresMax.map(Double.init), Double(result.connectFailures))
         atMost("kicksMax", thresholds.kicksMax.map(Double.init), Double(result.kicks))
+        atMost("tickLatenessMsP99Max", thresholds.tickLatenessMsP99Max, ms(result.tickLatenessUs.value(atQuantile: 0.99)))
+        atMost("resumeFailuresMax", thresholds.resumeFailuresMax.map(Double.init), Double(result.resumeFailures))
         return checks
     }
 }
 
 extension SwarmSnapshot {
     /// The figures as JSON, for `--json FILE` (milliseconds for latencies).
-    public func json(config: SwarmConfig) -> String {
+    public func json(config: SwarmConfig, timeline: [SwarmTimelinePoint] = []) -> String {
         func ms(_ microseconds: UInt64) -> Double { Double(microseconds / 10) / 100 }
         func latency(_ histogram: LatencyHistogram) -> [String: Any] {
             ["count": histogram.count, "p50Ms": ms(histogram.value(atQuantile: 0.5)), "p99Ms": ms(histogram.value(atQuantile: 0.99)),
@@ -92,6 +116,18 @@ extension SwarmSnapshot {
             "snapshots": snapshots, "snapshotRateHz": snapshotRateHz, "deliveryRatio": (deliveryRatio * 10000).rounded() / 10000,
             "bytesReceivedPerSecond": Int(Double(bytesReceived) / seconds), "bytesSentPerSecond": Int(Double(bytesSent) / seconds),
             "rtt": latency(rttUs), "inputToAck": latency(inputToAckUs), "snapshotJitter": latency(snapshotJitterUs), "connect": latency(connectUs),
+            "tickLateness": latency(tickLatenessUs), "inputBatch": config.inputBatch,
+            "link": ["latencyMs": Double(config.link.latencyNs) / 1e6, "jitterMs": Double(config.link.jitterNs) / 1e6],
+            "churn": ["percentPerMinute": config.churnPercentPerMinute, "drops": churnDrops, "leaves": churnLeaves, "resumes": resumes,
+                      "resumeFailures": resumeFailures, "rejoins": rejoins],
+            "timeline": timeline.map { point -> [String: Any] in
+                ["seconds": point.seconds, "connected": point.connected, "inRoom": point.inRoom,
+                 "snapshotsPerSecond": point.snapshotsPerSecond.rounded(), "bytesReceivedPerSecond": point.bytesReceivedPerSecond.rounded(),
+                 "bytesSentPerSecond": point.bytesSentPerSecond.rounded(), "rttMsP50": point.rttMsP50, "rttMsP99": point.rttMsP99,
+                 "inputToAckMsP50": point.inputToAckMsP50, "inputToAckMsP99": point.inputToAckMsP99,
+                 "snapshotJitterMsP50": point.snapshotJitterMsP50, "snapshotJitterMsP99": point.snapshotJitterMsP99,
+                 "tickLatenessMsP50": point.tickLatenessMsP50, "tickLatenessMsP99": point.tickLatenessMsP99, "decodeErrors": point.decodeErrors]
+            },
             "closesByCode": Dictionary(uniqueKeysWithValues: closesByCode.map { (String($0.key), $0.value) }),
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()

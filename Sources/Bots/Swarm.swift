@@ -1,4 +1,5 @@
 import Dispatch
+import Engine
 import Glibc
 import Reactor
 import Synchronization
@@ -17,6 +18,13 @@ public struct SwarmConfig: Sendable, Equatable {
     public var behaviours: [BotBehaviour] = [.wander]
     /// Seed of every bot's choices (bot i uses seed + i).
     public var seed: UInt64 = 1
+    /// Inputs a bot sends together: one write every this many ticks (1: every tick, like the browser client).
+    public var inputBatch = 1
+    /// Latency and jitter each bot adds to its own traffic, each way.
+    public var link = LinkConditions()
+    /// Bots that leave per minute, in percent of the swarm: half drop their connection and resume with their token,
+    /// half leave and join again as new players, each after a pause of 0.5–1.5 s.
+    public var churnPercentPerMinute = 0.0
 
     public init(target: BotTarget) { self.target = target }
 }
@@ -29,9 +37,9 @@ public struct SwarmSnapshot: Sendable {
     /// Monotonic time of this snapshot (for time-in-room).
     var atNs: UInt64
 
-    /// Snapshots the joined bots should have received by now, at the announced rate, each from when it joined.
+    /// Snapshots the bots should have received by now, at the announced rate, for all the time they were in a room.
     public var expectedSnapshots: Double {
-        let inRoomNs = Double(UInt64(stats.joined) &* atNs &- stats.joinedAtNsSum)
+        let inRoomNs = Double(stats.completedInRoomNs &+ UInt64(stats.inRoom) &* atNs &- stats.inRoomSinceNsSum)
         return inRoomNs / 1e9 * Double(stats.snapshotRateHz)
     }
     /// Snapshots received over snapshots expected.
@@ -50,6 +58,12 @@ public struct SwarmSnapshot: Sendable {
     public var rttUs: LatencyHistogram { stats.rttUs }
     public var inputToAckUs: LatencyHistogram { stats.inputToAckUs }
     public var snapshotJitterUs: LatencyHistogram { stats.snapshotJitterUs }
+    public var tickLatenessUs: LatencyHistogram { stats.tickLatenessUs }
+    public var churnDrops: Int { stats.churnDrops }
+    public var churnLeaves: Int { stats.churnLeaves }
+    public var resumes: Int { stats.resumes }
+    public var resumeFailures: Int { stats.resumeFailures }
+    public var rejoins: Int { stats.rejoins }
     public var connectUs: LatencyHistogram { stats.connectUs }
 }
 
@@ -57,6 +71,11 @@ public struct SwarmSnapshot: Sendable {
 /// reports progress every second, and after the duration makes them leave and returns the totals.
 public final class Swarm: @unchecked Sendable {
     public let config: SwarmConfig
+
+    /// Every second of the last run, in order.
+    public private(set) var timeline: [SwarmTimelinePoint] = []
+    /// Each loop's statistics as last collected.
+    private var lastCopies: [Int: BotStats] = [:]
 
     public init(config: SwarmConfig) { self.config = config }
 
@@ -76,20 +95,28 @@ public final class Swarm: @unchecked Sendable {
                 for index in stride(from: loopIndex, to: config.bots, by: config.threads) {
                     var target = config.target
                     if config.rooms > 1 { target.path += "-\(index % config.rooms)" }
+                    let options = BotOptions(inputBatch: config.inputBatch, link: config.link)
                     let bot = Bot(index: index, target: target, behaviour: config.behaviours[index % config.behaviours.count],
-                                  seed: config.seed &+ UInt64(index), loop: loop, stats: stats.value)
+                                  options: options, seed: config.seed &+ UInt64(index), loop: loop, stats: stats.value)
                     mine.append(Unchecked(bot))
                     let delayNs = config.bots > 1 ? config.rampUpNs * UInt64(index) / UInt64(config.bots - 1) : 0
                     loop.scheduleTimer(atNs: startNs + delayNs) { _ in bot.connect() }
                 }
                 bots.withLock { $0[loopIndex] = mine }
+                Swarm.scheduleChurn(of: mine.map(\.value), config: config, seed: config.seed &+ UInt64(loopIndex) &* 7919, on: loop)
             }
         }
+        timeline = []
+        lastCopies = [:]
+        var previous: SwarmSnapshot?
         var nextReportNs = startNs + 1_000_000_000
         while monotonicNowNs() < startNs + config.durationNs {
             let now = monotonicNowNs()
             if now >= nextReportNs {
-                progress(collect(group: group, loopStats: loopStats, elapsedNs: now - startNs))
+                let snapshot = collect(group: group, loopStats: loopStats, elapsedNs: now - startNs)
+                timeline.append(SwarmTimelinePoint(from: previous, to: snapshot))
+                previous = snapshot
+                progress(snapshot)
                 nextReportNs += 1_000_000_000
             }
             let wakeNs = min(nextReportNs, startNs + config.durationNs), nowNs = monotonicNowNs()
@@ -106,22 +133,50 @@ public final class Swarm: @unchecked Sendable {
         return result
     }
 
-    /// Copies every loop's statistics on that loop and adds them up.
+    /// Every 100 ms, picks bots in their room at random (seeded) to churn, at the configured rate.
+    private static func scheduleChurn(of bots: [Bot], config: SwarmConfig, seed: UInt64, on loop: EventLoop) {
+        guard config.churnPercentPerMinute > 0, !bots.isEmpty else { return }
+        var random = DeterministicRandom(seed: seed)
+        let perTick = Double(bots.count) * config.churnPercentPerMinute / 100 / 600
+        var owed = 0.0
+        var churned = 0
+        let periodNs: UInt64 = 100_000_000
+        loop.scheduleRepeating(firstNs: monotonicNowNs() + periodNs, periodNs: periodNs) { _ in
+            owed += perTick
+            var attempts = 0
+            while owed >= 1, attempts < 8 * bots.count {
+                attempts += 1
+                let bot = bots[random.nextInt(below: bots.count)]
+                guard bot.isInRoom else { continue }
+                churned += 1
+                bot.churn(pauseNs: 500_000_000 + UInt64(random.nextInt(below: 1000)) * 1_000_000, dropConnection: churned % 2 == 1)
+                owed -= 1
+            }
+            owed = min(owed, 1)
+        }
+    }
+
+    /// Copies every loop's statistics on that loop and adds them up. A loop too busy to answer within 5 s
+    /// contributes its previous copy (figures never go backwards; a saturated load generator shows as late progress).
     private func collect(group: EventLoopGroup, loopStats: [Unchecked<BotLoopStats>], elapsedNs: UInt64) -> SwarmSnapshot {
-        let gathered = Mutex<[BotStats]>([])
+        let gathered = Mutex<[Int: BotStats]>([:])
         let done = DispatchSemaphore(value: 0)
         for (loopIndex, loop) in group.loops.enumerated() {
             let stats = loopStats[loopIndex]
             loop.execute {
-                var copy = stats.value.stats
-                copy.bytesReceived = max(copy.bytesReceived, 0)
-                gathered.withLock { $0.append(copy) }
+                let copy = stats.value.stats
+                gathered.withLock { $0[loopIndex] = copy }
                 done.signal()
             }
         }
-        for _ in group.loops { _ = done.wait(timeout: .now() + 2) }
+        let deadline = DispatchTime.now() + 5
+        for _ in group.loops { _ = done.wait(timeout: deadline) }
         var total = BotStats()
-        for stats in gathered.withLock({ $0 }) { total.merge(stats) }
+        let fresh = gathered.withLock { $0 }
+        for loopIndex in group.loops.indices {
+            if let copy = fresh[loopIndex] { lastCopies[loopIndex] = copy }
+            if let copy = lastCopies[loopIndex] { total.merge(copy) }
+        }
         return SwarmSnapshot(elapsedNs: elapsedNs, targetBots: config.bots, stats: total, atNs: monotonicNowNs())
     }
 }

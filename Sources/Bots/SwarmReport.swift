@@ -30,13 +30,22 @@ public enum SwarmReport {
         }
         let closes = result.closesByCode.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
         let behaviours = config.behaviours.map(\.rawValue).joined(separator: ",")
+        var conditions = ""
+        if !config.link.isTransparent {
+            conditions += "\n  link            +\(milliseconds(config.link.latencyNs / 1000)) latency, +0…\(milliseconds(config.link.jitterNs / 1000)) jitter, each way"
+        }
+        if config.churnPercentPerMinute > 0 {
+            conditions += "\n  churn           \(config.churnPercentPerMinute)%/min: \(result.churnDrops) dropped → \(result.resumes) resumed as themselves, "
+                + "\(result.resumeFailures) resume failures; \(result.churnLeaves) left → \(result.rejoins) rejoined"
+        }
         return """
-        tickwire bots: \(config.bots) bots (\(behaviours)) on ws://\(config.target.host):\(config.target.port)\(config.target.path) for \((seconds * 10).rounded() / 10) s, \(config.threads) thread(s)
+        tickwire bots: \(config.bots) bots (\(behaviours)) on ws://\(config.target.host):\(config.target.port)\(config.target.path) for \((seconds * 10).rounded() / 10) s, \(config.threads) thread(s)\(conditions)
           connected       \(result.joined)/\(config.bots) joined, \(result.connectFailures) failed to connect; connect \(percentiles(result.connectUs))
           snapshots       \(Int(Double(result.snapshots) / seconds))/s in all, \((perBot * 10).rounded() / 10)/s per bot; delivery \((result.deliveryRatio * 1000).rounded() / 10)% of \(result.snapshotRateHz)/s from each bot's join
           snapshot jitter \(percentiles(result.snapshotJitterUs))
           rtt (ping)      \(percentiles(result.rttUs))
-          input → ack     \(percentiles(result.inputToAckUs))
+          input → ack     \(percentiles(result.inputToAckUs))\(config.inputBatch > 1 ? " (inputs sent \(config.inputBatch) ticks at a time)" : "")
+          tick lateness   \(percentiles(result.tickLatenessUs)) (from snapshot ticks)
           bandwidth       down \(rate(result.bytesReceived, seconds: seconds)) (\(rate(result.bytesReceived / bots, seconds: seconds)) per bot), up \(rate(result.bytesSent, seconds: seconds)) (\(rate(result.bytesSent / bots, seconds: seconds)) per bot)
           decode errors   \(result.decodeErrors)
           kicks           \(result.kicks)

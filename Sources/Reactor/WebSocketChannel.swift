@@ -77,6 +77,33 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     @discardableResult
     public func sendPing(_ payload: UnsafeRawBufferPointer) -> Bool { send(.ping, payload) }
 
+    /// Sends several binary messages, one frame each, with a single write() when they fit the loop's scratch
+    /// buffer (a client batching its inputs saves a system call per message). Returns false once a send fails.
+    @discardableResult
+    public func send(binaryMessages payloads: [[UInt8]]) -> Bool {
+        guard case .open = state else { return false }
+        let scratch = connection.loop.scratchBuffer
+        let total = payloads.reduce(0) { $0 + WebSocketFrameEncoder.headerLength(payloadLength: $1.count, masked: role == .client) + $1.count }
+        guard payloads.count > 1, total <= scratch.count else {
+            for payload in payloads where !payload.withUnsafeBytes({ writeFrame(.binary, $0, fin: true) }) { return false }
+            return true
+        }
+        let base = scratch.baseAddress!
+        var offset = 0
+        for payload in payloads {
+            let maskKey: UInt32? = role == .client ? WebSocketMask.randomKey() : nil
+            offset += WebSocketFrameEncoder.writeHeader(to: base + offset, opcode: .binary, fin: true, payloadLength: payload.count, maskKey: maskKey)
+            payload.withUnsafeBytes { source in
+                if let start = source.baseAddress, !source.isEmpty { (base + offset).copyMemory(from: start, byteCount: source.count) }
+            }
+            if let maskKey {
+                WebSocketMask.apply(key: maskKey, to: UnsafeMutableRawBufferPointer(start: base + offset, count: payload.count), offset: 0)
+            }
+            offset += payload.count
+        }
+        return connection.write(UnsafeRawBufferPointer(start: base, count: offset))
+    }
+
     /// Writes a frame that is already encoded (a broadcast built once for many recipients). Server role only.
     @discardableResult
     public func sendPreframed(_ frame: UnsafeRawBufferPointer) -> Bool {

@@ -104,7 +104,8 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
                                       connectionClosed: { code in
                                           counters.openConnections.subtract(1, ordering: .relaxed)
                                           counters.recordClose(code)
-                                      })
+                                      }, recordingSink: context.recordingSink,
+                                      keyframeEveryTicks: config.recording?.keyframeEveryTicks ?? 300)
         guard let found = directory.findOrCreate(id, make: { rooms.hosting.makeRoom(roomContext) }) else {
             context.logger.peer("\(connection.peer): refused room \(id): at the room limit (503)")
             return respond(connection, .error(503, reason: "too many rooms"))

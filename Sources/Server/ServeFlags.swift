@@ -120,9 +120,9 @@ public enum ServeFlags {
         Flag(name: "--baseline-window-ticks", valueName: "N", help: "how old an acknowledged snapshot may be and still be a baseline",
              defaultValue: { String($0.roomSettings.baselineWindowTicks) }, apply: { config, value throws(FlagError) in
                  config.roomSettings.baselineWindowTicks = try integer("--baseline-window-ticks", value, in: 1...4095) }),
-        Flag(name: "--room-players-max", valueName: "N", help: "players in one room; more are refused",
+        Flag(name: "--room-players-max", valueName: "N", help: "players in one room; more are refused (Arena's world grows with it past 256)",
              defaultValue: { String($0.roomLimits.playersMax) }, apply: { config, value throws(FlagError) in
-                 config.roomLimits.playersMax = try integer("--room-players-max", value, in: 1...4096) }),
+                 config.roomLimits.playersMax = try integer("--room-players-max", value, in: 1...16_384) }),
         Flag(name: "--room-empty-close-ms", valueName: "MS", help: "an empty room closes after this long",
              defaultValue: { String($0.roomLimits.emptyCloseNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.roomLimits.emptyCloseNs = try milliseconds("--room-empty-close-ms", value) }),
@@ -140,6 +140,17 @@ public enum ServeFlags {
                  config.roomsMax = try integer("--rooms-max", value, in: 1...1_000_000) }),
         Flag(name: "--static-dir", valueName: "DIR", help: "serve the browser client from DIR instead of the built-in files",
              defaultValue: { $0.staticDirectory ?? "built in" }, apply: { config, value throws(FlagError) in config.staticDirectory = value }),
+        Flag(name: "--record", valueName: "DIR", help: "record every room session into DIR, one file each (tickwire replay FILE)",
+             defaultValue: { $0.recordDirectory ?? "off" }, apply: { config, value throws(FlagError) in config.recordDirectory = value }),
+        Flag(name: "--record-max-files", valueName: "N", help: "recordings kept; the oldest are deleted as new ones start",
+             defaultValue: { String($0.recordingLimits.maxFiles) }, apply: { config, value throws(FlagError) in
+                 config.recordingLimits.maxFiles = try integer("--record-max-files", value, in: 1...1_000_000) }),
+        Flag(name: "--record-max-bytes", valueName: "N", help: "bytes of recordings kept, the same way",
+             defaultValue: { String($0.recordingLimits.maxBytes) }, apply: { config, value throws(FlagError) in
+                 config.recordingLimits.maxBytes = Int64(try integer("--record-max-bytes", value, in: 1...Int.max)) }),
+        Flag(name: "--record-keyframe-ticks", valueName: "N", help: "ticks between keyframes (whole worlds, for seeking and diffs) in recordings",
+             defaultValue: { String($0.recordingLimits.keyframeEveryTicks) }, apply: { config, value throws(FlagError) in
+                 config.recordingLimits.keyframeEveryTicks = try integer("--record-keyframe-ticks", value, in: 1...1_000_000) }),
         Flag(name: "--shutdown-grace-ms", valueName: "MS", help: "on SIGTERM/SIGINT, time for clients to finish closing before exit",
              defaultValue: { String($0.shutdownGraceNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.shutdownGraceNs = try milliseconds("--shutdown-grace-ms", value) }),

@@ -1,4 +1,5 @@
 import Reactor
+import Replay
 import WebSocket
 
 /// Everything `tickwire serve` can be told. Defaults are the documented ones (`tickwire serve --help`).
@@ -39,6 +40,17 @@ public struct ServerConfig: Sendable, Equatable {
     public var roomSettings = RoomSettings()
     /// What rooms allow their clients.
     public var roomLimits = RoomLimits()
+    /// Record every room session into files in this directory (`--record DIR`); nil: no recording.
+    public var recordDirectory: String?
+    /// Retention and keyframes of recordings (the directory field is ignored: `recordDirectory` decides).
+    public var recordingLimits = RecordingSettings(directory: "")
+    /// What the recording writer uses, when recording is on.
+    public var recording: RecordingSettings? {
+        guard let recordDirectory else { return nil }
+        var settings = recordingLimits
+        settings.directory = recordDirectory
+        return settings
+    }
     /// Rooms open at once at most.
     public var roomsMax = 1000
     /// Serve the browser client from this directory instead of the built-in resources.

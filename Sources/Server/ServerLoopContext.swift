@@ -1,4 +1,5 @@
 import Reactor
+import Replay
 import Synchronization
 import WebSocket
 import Wire
@@ -37,10 +38,13 @@ final class ServerLoopContext {
     let directory: RoomDirectory
     /// Room upgrades must speak this wire version.
     let roomPolicy: HandshakePolicy
+    /// Where rooms record their sessions, when the server records.
+    let recordingSink: RecordingSink?
 
     init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters,
          rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?, directory: RoomDirectory,
-         staticFiles: StaticFiles) {
+         staticFiles: StaticFiles, recordingSink: RecordingSink? = nil) {
+        self.recordingSink = recordingSink
         self.directory = directory
         self.staticFiles = staticFiles
         self.loop = loop

@@ -1,6 +1,7 @@
 import CEpoll
 import Glibc
 import Reactor
+import Replay
 import WebSocket
 
 /// The `tickwire serve` process: one event loop per core, each with its own `SO_REUSEPORT` listener, so a
@@ -19,6 +20,8 @@ public final class TickwireServer: @unchecked Sendable {
     /// The rooms, when the server hosts a game.
     public let roomDirectory: RoomDirectory
     private let roomHosting: RoomHosting?
+    /// The recording writer thread, when the server records (`--record DIR`).
+    public let recordingWriter: RecordingWriter?
 
     /// Prepares loops for `config` (nothing listens yet); `rooms` makes the game rooms of `/rooms/{id}`.
     public init(config: ServerConfig, logger: Logger? = nil, rooms: RoomHosting? = nil) throws(SystemError) {
@@ -27,6 +30,8 @@ public final class TickwireServer: @unchecked Sendable {
         group = try EventLoopGroup(count: config.loopCount, readBufferBytes: config.readBufferBytes)
         roomDirectory = RoomDirectory(loopCount: config.loopCount, roomsMax: config.roomsMax)
         roomHosting = rooms
+        let logger = self.logger
+        recordingWriter = config.recording.map { RecordingWriter(settings: $0, log: { logger.error($0) }) }
     }
 
     /// Open connections right now, across loops.
@@ -45,7 +50,7 @@ public final class TickwireServer: @unchecked Sendable {
         for loop in group.loops {
             let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters,
                                             rooms: roomHosting.map { ($0, roomDirectory, group.loops) }, directory: roomDirectory,
-                                            staticFiles: staticFiles)
+                                            staticFiles: staticFiles, recordingSink: recordingWriter)
             let listener = try TCPListener(host: config.host, port: port, on: loop,
                                            onAccept: { [unowned context] fd, peer in context.accept(fd: fd, peer: peer) },
                                            onError: { [logger] error in logger.error("\(error)") })
@@ -76,6 +81,7 @@ public final class TickwireServer: @unchecked Sendable {
         }
         if let echo = config.echoPath { routes.append("\(echo) (WebSocket echo)") }
         if let hz = config.benchBroadcastHz { routes.append("\(config.benchBroadcastPath) (benchmark broadcast, \(config.benchBroadcastBytes) B at \(hz) Hz)") }
+        if let recording = config.recording { routes.append("recording every room into \(recording.directory)") }
         logger.info("tickwire listening on http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(boundPort) "
                     + "with \(group.loops.count) event loop\(group.loops.count == 1 ? "" : "s"); routes: \(routes.joined(separator: ", "))")
     }
@@ -99,6 +105,7 @@ public final class TickwireServer: @unchecked Sendable {
     /// Blocks until every loop has stopped.
     public func waitUntilStopped() {
         for loop in group.loops { loop.join() }
+        recordingWriter?.stopAndWait()  // rooms finished their recordings when they drained; write what is queued
         logger.info("tickwire stopped")
     }
 

@@ -91,16 +91,27 @@ public struct EntityDeltaCodec: Sendable {
         try writeIndices(removes.map(\.index), into: &stream, field: "removes")
         try writeCount(creates.count, into: &stream, field: "creates")
         var previous: Int64 = -1
-        for var entity in creates {
-            try serializeIndexGap(&entity.id.index, previous: &previous, stream: &stream)
-            try serializeCreatedBody(&entity, stream: &stream)
+        // One scratch entity, refilled per entity: serialize takes its fields inout, and an entity's own fields are
+        // shared with the snapshot ring, so passing those would copy them (an allocation per entity).
+        var scratch = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
+        scratch.fields.reserveCapacity(schema.fieldCountMax)
+        for entity in creates {
+            scratch.id = entity.id
+            scratch.kind = entity.kind
+            scratch.fields.removeAll(keepingCapacity: true)
+            scratch.fields.append(contentsOf: entity.fields)
+            try serializeIndexGap(&scratch.id.index, previous: &previous, stream: &stream)
+            try serializeCreatedBody(&scratch, stream: &stream)
         }
         try writeCount(updates.count, into: &stream, field: "updates")
         let updatesStart = stream.bitsProcessed
         previous = -1
-        for (old, var new) in updates {
-            try serializeIndexGap(&new.id.index, previous: &previous, stream: &stream)
-            try serializeChangedFields(&new.fields, baseline: old.fields, kind: schema.kinds[Int(old.kind)], stream: &stream)
+        for (old, new) in updates {
+            scratch.id = new.id
+            scratch.fields.removeAll(keepingCapacity: true)
+            scratch.fields.append(contentsOf: new.fields)
+            try serializeIndexGap(&scratch.id.index, previous: &previous, stream: &stream)
+            try serializeChangedFields(&scratch.fields, baseline: old.fields, kind: schema.kinds[Int(old.kind)], stream: &stream)
         }
         var summary = EntityDeltaSummary()
         summary.removes = removes.count

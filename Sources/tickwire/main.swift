@@ -4,13 +4,14 @@ import Engine
 import Glibc
 import Server
 
-/// `tickwire` — the command line. Subcommands: serve (default), help.
+/// `tickwire` — the command line. Subcommands: serve (default), bots, replay, help.
 let usage = """
 usage: tickwire <command> [flags]
 
 commands:
   serve     run the game server (default); `tickwire serve --help` lists every flag and limit
   bots      run a bot swarm against a room and report what players would feel; `tickwire bots --help`
+  replay    summarise, verify, time or dump a recording made with `tickwire serve --record DIR`; `tickwire replay --help`
   help      show this text
 
 """
@@ -32,10 +33,11 @@ case "serve":
     }
     do {
         let config = try ServeFlags.parse(arguments)
-        // The demo game: every /rooms/{id} is an Arena with a fresh random seed.
+        // The demo game: every /rooms/{id} is an Arena with a fresh random seed, its world sized for the room's players.
+        let arenaConfig = ArenaConfig.sized(forPlayers: config.roomLimits.playersMax)
         let arenaRooms = RoomHosting { context in
             var generator = SystemRandomNumberGenerator()
-            return Room(game: Arena(config: ArenaConfig(), seed: generator.next()), context: context)
+            return Room(game: Arena(config: arenaConfig, seed: generator.next()), context: context)
         }
         exit(TickwireServer.runUntilSignalled(config: config, rooms: arenaRooms))
     } catch {
@@ -61,22 +63,27 @@ case "bots":
         }
         if isTerminal { print("") }
         print(SwarmReport.table(result, config: config))
-        if let path = command.jsonPath {
-            let json = Array(result.json(config: config).utf8)
+        var broken: [String] = []
+        let checks = command.scenario?.evaluate(result) ?? []
+        if !checks.isEmpty {
+            print("  thresholds")
+            for check in checks {
+                print("    \(check.held ? "ok    " : "BROKEN") \(check.line)")
+                if !check.held { broken.append(check.line) }
+            }
+        }
+        func save(_ text: String, to path: String) {
+            let bytes = Array(text.utf8)
             guard let file = fopen(path, "w") else {
                 printError("tickwire bots: cannot write \(path)")
                 exit(1)
             }
-            fwrite(json, 1, json.count, file)
+            fwrite(bytes, 1, bytes.count, file)
             fclose(file)
         }
-        var broken: [String] = []
-        if let scenario = command.scenario {
-            print("  thresholds")
-            for check in scenario.evaluate(result) {
-                print("    \(check.held ? "ok    " : "BROKEN") \(check.line)")
-                if !check.held { broken.append(check.line) }
-            }
+        if let path = command.jsonPath { save(result.json(config: config, timeline: swarm.timeline), to: path) }
+        if let path = command.htmlPath {
+            save(SwarmHTMLReport.render(result: result, config: config, timeline: swarm.timeline, checks: checks), to: path)
         }
         if !broken.isEmpty { printError("tickwire bots: thresholds broken: \(broken.joined(separator: "; "))") }
         exit(result.decodeErrors > 0 || !broken.isEmpty ? 1 : 0)
@@ -87,6 +94,8 @@ case "bots":
         printError("tickwire bots: \(error)")
         exit(1)
     }
+case "replay":
+    exit(ReplayCommand.run(arguments))
 case "help", "--help", "-h":
     print(usage, terminator: "")
 default:

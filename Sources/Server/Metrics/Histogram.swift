@@ -1,12 +1,16 @@
 /// A cumulative histogram with fixed bucket bounds in microseconds, as Prometheus exposes them.
 public struct Histogram: Sendable, Equatable {
     /// Upper bounds (µs) of the buckets; the last bucket is +Inf. Chosen around a 60 Hz tick (16,667 µs).
-    public static let boundsUs: [Double] = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 16667, 33333, 100000]
+    /// Fine enough below a tick for capacity runs to read percentiles from it (tools/bench/capacity.sh).
+    public static let boundsUs: [Double] = [25, 50, 75, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 4000, 5000, 7500, 10000,
+                                            16667, 33333, 100000, 1_000_000]
 
     /// Observations per bucket (not cumulative; the last is +Inf).
     public private(set) var counts = [Int](repeating: 0, count: Histogram.boundsUs.count + 1)
     public private(set) var sumUs: Double = 0
     public private(set) var count = 0
+    /// The largest observation.
+    public private(set) var maxUs: Double = 0
 
     public init() {}
 
@@ -20,6 +24,7 @@ public struct Histogram: Sendable, Equatable {
         counts[bucket] += 1
         sumUs += valueUs
         count += 1
+        maxUs = max(maxUs, valueUs)
     }
 
     /// Adds another histogram's observations.
@@ -27,5 +32,6 @@ public struct Histogram: Sendable, Equatable {
         for index in counts.indices { counts[index] += other.counts[index] }
         sumUs += other.sumUs
         count += other.count
+        maxUs = max(maxUs, other.maxUs)
     }
 }

@@ -16,6 +16,7 @@ enum MetricsText {
                 text += "\(name)_bucket{le=\"\(Int(bound))\"} \(cumulative)\n"
             }
             text += "\(name)_bucket{le=\"+Inf\"} \(histogram.count)\n\(name)_sum \(Int(histogram.sumUs.rounded()))\n\(name)_count \(histogram.count)\n"
+            text += "# HELP \(name)_max The largest observation since start.\n# TYPE \(name)_max gauge\n\(name)_max \(Int(histogram.maxUs.rounded()))\n"
         }
         let totals = directory.totals()
         metric("tickwire_connections_open", "gauge", "Open TCP connections (HTTP and WebSocket).",

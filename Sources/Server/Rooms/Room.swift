@@ -1,6 +1,7 @@
 import Engine
 import Glibc
 import Reactor
+import Replay
 import WebSocket
 import Wire
 
@@ -34,16 +35,6 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     /// Set once the room closed (empty too long, or drained); a client still being handed over is turned away.
     private var isClosed = false
 
-    private struct Member {
-        let channel: WebSocketChannel
-        var player: PlayerID?
-        var spectator: Bool
-        var chatTokens: Int
-        var stuckSnapshots = 0
-        /// Left on purpose or was removed: no resume.
-        var ended = false
-    }
-
     /// Close codes after which a player is gone for good (no resume).
     static var finalCloseCodes: Set<UInt16> { [1000, 1002, 1003, 1007, 1008, 1009, 1011] }
 
@@ -51,7 +42,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private var suspended: [PlayerID: (token: UInt64, deadlineNs: UInt64)] = [:]
     /// Resume tokens of present players.
     private var tokens: [PlayerID: UInt64] = [:]
-    private var members: [ObjectIdentifier: Member] = [:]
+    private var members: [ObjectIdentifier: RoomMember] = [:]
     private var memberByPlayer: [PlayerID: ObjectIdentifier] = [:]
     private var emptySinceNs: UInt64?
 
@@ -65,6 +56,8 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private var tickLateness = Histogram()
     private var lastPublishNs: UInt64 = 0
     private var chatRefillNs: UInt64 = 0
+    /// Records the session when the server records (`--record`); written by the recorder's writer thread.
+    private let recorder: SessionRecorder?
 
     /// A room running `game` with the server's settings.
     public init(game: G, context: RoomContext) {
@@ -74,6 +67,14 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         logger = context.logger
         directory = context.directory
         onConnectionClosed = context.connectionClosed
+        recorder = context.recordingSink.flatMap { sink in
+            let header = RecordingHeader(gameName: G.name, gameVersion: G.version, wireVersion: wireSubprotocol, seed: game.seed,
+                                         tickRateHz: context.settings.tickRateHz, snapshotEveryTicks: context.settings.snapshotEveryTicks,
+                                         config: G.encodeConfig(game.config), startUnixMs: wallClockUnixMs(), roomID: context.id,
+                                         keyframeEveryTicks: context.keyframeEveryTicks)
+            return SessionRecorder(header: header, schema: G.schema, inputBitCount: G.inputBitCount, sink: sink,
+                                   flushEveryTicks: context.settings.tickRateHz)
+        }
     }
 
     private func start(on loop: EventLoop) {
@@ -102,7 +103,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         channel.handler = self
         let logger = self.logger
         channel.violationLogger = { peer, code, reason in logger.peer("\(peer): closing with \(code): \(reason)") }
-        members[ObjectIdentifier(channel)] = Member(channel: channel, player: nil, spectator: spectator, chatTokens: limits.chatBurst)
+        members[ObjectIdentifier(channel)] = RoomMember(channel: channel, player: nil, spectator: spectator, chatTokens: limits.chatBurst)
         emptySinceNs = nil
         if !leftover.isEmpty, channel.connection.isOpen {
             var bytes = leftover
@@ -113,6 +114,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     public func drain() {
         guard loop != nil else { return }
         isClosed = true
+        recorder?.finish()
         for member in Array(members.values) {
             send(.kick(reason: .serverShutdown, text: "server shutting down"), to: member.channel)
             member.channel.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
@@ -183,6 +185,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             member.chatTokens -= 1
             members[key] = member
             let line = ServerMessage.chat(from: player, name: core.name(of: player) ?? "", text: text)
+            recorder?.chat(from: player, text: text)
             for other in members.values where other.player != nil { send(line, to: other.channel) }
         case .leave:
             member.ended = true
@@ -226,6 +229,11 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         record(&latenessUs, latenessMicroseconds)
         tickLateness.record(latenessMicroseconds)
         let outcome = core.tick()
+        if let recorder {
+            let joins = zip(outcome.joined, outcome.joinedNames).map { TickRecord.Join(player: $0, name: $1) }
+            recorder.record(tick: outcome.tick, leaves: outcome.left, joins: joins, inputs: outcome.inputs, stateHash: outcome.stateHash,
+                            world: { core.game.entityStates() })
+        }
         if outcome.isSnapshotTick { sendSnapshots() }
         let endNs = monotonicNowNs()
         let durationMicroseconds = Double(endNs &- startNs) / 1000
@@ -312,9 +320,28 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
 
     private func close() {
         isClosed = true
+        recorder?.finish()
         if let timer { loop.cancelTimer(timer) }
         timer = nil
         directory.remove(id, room: self, final: summary())
         logger.info("room \(id) closed after \(limits.emptyCloseNs / 1_000_000) ms empty")
     }
+}
+
+/// One connection in a room (outside the generic `Room<G>` so that it is not generic itself).
+fileprivate struct RoomMember {
+    let channel: WebSocketChannel
+    var player: PlayerID?
+    var spectator: Bool
+    var chatTokens: Int
+    var stuckSnapshots = 0
+    /// Left on purpose or was removed: no resume.
+    var ended = false
+}
+
+/// Milliseconds since 1970 (recording headers; the tick itself never reads the wall clock).
+private func wallClockUnixMs() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
 }

@@ -5,6 +5,8 @@ import Wire
 public struct TickOutcome: Sendable {
     public var tick: UInt32
     public var joined: [PlayerID]
+    /// The names the joined players gave, in the same order.
+    public var joinedNames: [String]
     public var left: [PlayerID]
     public var inputs: [(player: PlayerID, input: InputBits)]
     public var stateHash: UInt64
@@ -20,54 +22,12 @@ public final class RoomCore<G: Game> {
     public let settings: RoomSettings
     public let codec: EntityDeltaCodec
 
-    private struct Client {
-        var name: String
-        var inputs: InputBuffer
-        /// The newest snapshot tick the client says it has.
-        var acknowledgedTick: UInt32?
-        /// A spectator has no avatar and sees the whole room.
-        var isSpectator: Bool
-        /// The view cell each recent snapshot was filtered with (`wholeWorld` for spectators), so a baseline can
-        /// be rebuilt exactly as this client received it.
-        var sentViews: [(tick: UInt32, cell: Int32)] = []
-    }
 
-    /// A past snapshot: every entity, and its entities bucketed by grid cell (a counting sort done once per
-    /// snapshot, so a client's view visits only its own cells instead of scanning the world).
-    private struct SnapshotRecord {
-        var tick: UInt32
-        var entities: [EntityState]
-        /// Entity positions (into `entities`) grouped by cell; cell c's are `byCell[cellStart[c]..<cellStart[c+1]]`.
-        var byCell: [Int32]
-        var cellStart: [Int32]
-        /// Entities without a position (seen by everyone).
-        var unplaced: [Int32]
-
-        init(tick: UInt32, entities: [EntityState], cells: [Int32], cellCount: Int) {
-            self.tick = tick
-            self.entities = entities
-            var start = [Int32](repeating: 0, count: cellCount + 1)
-            var unplaced: [Int32] = []
-            for (position, cell) in cells.enumerated() {
-                if cell < 0 { unplaced.append(Int32(position)) } else { start[Int(cell) + 1] += 1 }
-            }
-            for index in 1..<start.count { start[index] += start[index - 1] }
-            var fill = start
-            var byCell = [Int32](repeating: 0, count: Int(start[cellCount]))
-            for (position, cell) in cells.enumerated() where cell >= 0 {
-                byCell[Int(fill[Int(cell)])] = Int32(position)
-                fill[Int(cell)] += 1
-            }
-            self.byCell = byCell
-            cellStart = start
-            self.unplaced = unplaced
-        }
-    }
 
     /// The view "cell" of a client that sees everything.
     private static var wholeWorld: Int32 { -1 }
 
-    private var clients: [PlayerID: Client] = [:]
+    private var clients: [PlayerID: RoomClient] = [:]
     /// Present players in id order: the order inputs are given to the game.
     private var order: [PlayerID] = []
     private var pendingJoins: [(PlayerID, String)] = []
@@ -124,7 +84,7 @@ public final class RoomCore<G: Game> {
         while clients[PlayerID(raw: number)] != nil || number == 0 { number &+= 1 }
         nextPlayerNumber = number &+ 1
         let player = PlayerID(raw: number)
-        clients[player] = Client(name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
+        clients[player] = RoomClient(name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
                                  isSpectator: spectator)
         if !spectator { pendingJoins.append((player, name)) }
         return player
@@ -161,6 +121,7 @@ public final class RoomCore<G: Game> {
     /// snapshot for baselines when it is a snapshot tick.
     public func tick() -> TickOutcome {
         let joined = pendingJoins.map(\.0)
+        let joinedNames = pendingJoins.map(\.1)
         let left = pendingLeaves
         for player in pendingLeaves {
             game.leave(player)
@@ -176,14 +137,13 @@ public final class RoomCore<G: Game> {
         var inputs: [(player: PlayerID, input: InputBits)] = []
         inputs.reserveCapacity(order.count)
         for player in order {
-            guard var client = clients[player] else {
+            // In place: a copy of the client out of the dictionary would copy its buffers on write, every tick.
+            guard let droppedBefore = clients[player]?.inputs.droppedCount, let input = clients[player]?.inputs.take() else {
                 inputs.append((player, .neutral))
                 continue
             }
-            let droppedBefore = client.inputs.droppedCount
-            inputs.append((player, client.inputs.take()))
-            inputsDroppedTotal += client.inputs.droppedCount - droppedBefore
-            clients[player] = client
+            inputs.append((player, input))
+            inputsDroppedTotal += (clients[player]?.inputs.droppedCount ?? droppedBefore) - droppedBefore
         }
         game.step(inputs: inputs)
         let isSnapshotTick = game.tick % UInt32(settings.snapshotEveryTicks) == 0
@@ -200,7 +160,7 @@ public final class RoomCore<G: Game> {
             let oldest = game.tick > window ? game.tick - window : 0
             while let first = ring.first, first.tick < oldest { ring.removeFirst() }
         }
-        return TickOutcome(tick: game.tick, joined: joined, left: left, inputs: inputs, stateHash: game.stateHash(),
+        return TickOutcome(tick: game.tick, joined: joined, joinedNames: joinedNames, left: left, inputs: inputs, stateHash: game.stateHash(),
                            isSnapshotTick: isSnapshotTick)
     }
 
@@ -213,9 +173,9 @@ public final class RoomCore<G: Game> {
     public func encodeSnapshots(_ deliver: (PlayerID, [UInt8], [UInt8]) -> Void) throws(WireError) {
         guard let current = ring.last, current.tick == game.tick else { return }
         let oldestKept = ring.first?.tick ?? current.tick
-        var shared: [ViewKey: [UInt8]] = [:]
+        var shared: [SnapshotViewKey: [UInt8]] = [:]
         for player in clients.keys.sorted() {
-            guard var client = clients[player] else { continue }
+            guard let client = clients[player] else { continue }
             let view: Int32
             if client.isSpectator {
                 view = Self.wholeWorld
@@ -228,11 +188,11 @@ public final class RoomCore<G: Game> {
             // The baseline: the acknowledged snapshot, filtered by the view this client had then.
             var baseline: (record: SnapshotRecord, view: Int32)?
             if let acknowledged = client.acknowledgedTick, acknowledged != current.tick,
-               let record = ring.last(where: { $0.tick == acknowledged }),
+               let recordIndex = ringIndex(of: acknowledged),
                let sent = client.sentViews.last(where: { $0.tick == acknowledged }) {
-                baseline = (record, sent.cell)
+                baseline = (ring[recordIndex], sent.cell)
             }
-            let key = ViewKey(baselineTick: baseline?.record.tick, baselineView: baseline?.view ?? Self.wholeWorld, view: view)
+            let key = SnapshotViewKey(baselineTick: baseline?.record.tick, baselineView: baseline?.view ?? Self.wholeWorld, view: view)
             let delta: [UInt8]
             if let cached = shared[key] {
                 delta = cached
@@ -251,18 +211,25 @@ public final class RoomCore<G: Game> {
             var header = BitWriter(capacity: 16)
             try ServerMessage.snapshot(SnapshotHeader(tick: current.tick, baselineTick: baseline?.record.tick,
                                                       lastProcessedInput: client.inputs.lastAppliedSequence)).write(into: &header)
-            client.sentViews.append((current.tick, view))
-            client.sentViews.removeAll { $0.tick < oldestKept }
-            clients[player] = client
+            _ = consume client  // mutate the stored client in place below, without a second owner of its buffers
+            clients[player]?.sentViews.append((current.tick, view))
+            clients[player]?.sentViews.removeAll { $0.tick < oldestKept }
             deliver(player, header.finish(), delta)
         }
     }
 
-    private struct ViewKey: Hashable {
-        var baselineTick: UInt32?
-        var baselineView: Int32
-        var view: Int32
+    /// Where the snapshot of `tick` is in the ring (ticks increase along it), without copying records.
+    private func ringIndex(of tick: UInt32) -> Int? {
+        var low = 0, high = ring.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let middleTick = ring[middle].tick
+            if middleTick == tick { return middle }
+            if middleTick < tick { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
     }
+
 
     /// The entities of `record` within the cell-aligned view around cell `view`, in slot order. Views are whole
     /// cells so that every player in one cell sees exactly the same set.
@@ -283,4 +250,57 @@ public final class RoomCore<G: Game> {
         positions.sort()  // back to slot order, which the codec needs
         return positions.map { record.entities[Int($0)] }
     }
+}
+
+// Outside the generic class on purpose: nested in `RoomCore<G>` they would be generic too, and their metadata
+// would be looked up at run time on every use in the tick.
+
+fileprivate struct RoomClient {
+    var name: String
+    var inputs: InputBuffer
+    /// The newest snapshot tick the client says it has.
+    var acknowledgedTick: UInt32?
+    /// A spectator has no avatar and sees the whole room.
+    var isSpectator: Bool
+    /// The view cell each recent snapshot was filtered with (`wholeWorld` for spectators), so a baseline can
+    /// be rebuilt exactly as this client received it.
+    var sentViews: [(tick: UInt32, cell: Int32)] = []
+}
+
+/// A past snapshot: every entity, and its entities bucketed by grid cell (a counting sort done once per
+/// snapshot, so a client's view visits only its own cells instead of scanning the world).
+fileprivate struct SnapshotRecord {
+    var tick: UInt32
+    var entities: [EntityState]
+    /// Entity positions (into `entities`) grouped by cell; cell c's are `byCell[cellStart[c]..<cellStart[c+1]]`.
+    var byCell: [Int32]
+    var cellStart: [Int32]
+    /// Entities without a position (seen by everyone).
+    var unplaced: [Int32]
+
+    init(tick: UInt32, entities: [EntityState], cells: [Int32], cellCount: Int) {
+        self.tick = tick
+        self.entities = entities
+        var start = [Int32](repeating: 0, count: cellCount + 1)
+        var unplaced: [Int32] = []
+        for (position, cell) in cells.enumerated() {
+            if cell < 0 { unplaced.append(Int32(position)) } else { start[Int(cell) + 1] += 1 }
+        }
+        for index in 1..<start.count { start[index] += start[index - 1] }
+        var fill = start
+        var byCell = [Int32](repeating: 0, count: Int(start[cellCount]))
+        for (position, cell) in cells.enumerated() where cell >= 0 {
+            byCell[Int(fill[Int(cell)])] = Int32(position)
+            fill[Int(cell)] += 1
+        }
+        self.byCell = byCell
+        cellStart = start
+        self.unplaced = unplaced
+    }
+}
+
+fileprivate struct SnapshotViewKey: Hashable {
+    var baselineTick: UInt32?
+    var baselineView: Int32
+    var view: Int32
 }

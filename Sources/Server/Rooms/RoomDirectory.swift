@@ -1,3 +1,4 @@
+import Replay
 import Reactor
 import Synchronization
 
@@ -56,6 +57,9 @@ public struct RoomContext: Sendable {
     public let limits: RoomLimits
     /// Tell the server whenever one of the room's connections ends, with its close code.
     public let connectionClosed: @Sendable (UInt16) -> Void
+    /// Where to record the session, and the keyframe interval; nil: not recorded.
+    public var recordingSink: RecordingSink? = nil
+    public var keyframeEveryTicks = 300
 }
 
 /// Creates rooms for the server: the game is the executable's choice, so `Server` never imports a game.

@@ -208,11 +208,12 @@ export function readServerMessage(reader) {
 // MARK: Entities
 
 /** Arena's entity schema, as Simulation/Arena/Arena.swift declares it (positions in 1/16 world unit). */
+const COORDINATE_MAX = 1048575; // 20 bits: a world up to 65,536 units across
 export const ARENA_SCHEMA = [
-  { name: "player", fields: [["x", 0, 65535, 11], ["y", 0, 65535, 11], ["aim", 0, 65535, 10], ["health", 0, 255, 0],
+  { name: "player", fields: [["x", 0, COORDINATE_MAX, 11], ["y", 0, COORDINATE_MAX, 11], ["aim", 0, 65535, 10], ["health", 0, 255, 0],
                             ["score", 0, 65535, 0], ["alive", 0, 1, 0], ["player", 0, 65535, 0]] },
-  { name: "projectile", fields: [["originX", 0, 65535, 0], ["originY", 0, 65535, 0], ["aim", 0, 65535, 0], ["spawnTick", 0, 65535, 0]] },
-  { name: "obstacle", fields: [["minX", 0, 65535, 0], ["minY", 0, 65535, 0], ["maxX", 0, 65535, 0], ["maxY", 0, 65535, 0]] },
+  { name: "projectile", fields: [["originX", 0, COORDINATE_MAX, 0], ["originY", 0, COORDINATE_MAX, 0], ["aim", 0, 65535, 0], ["spawnTick", 0, 65535, 0]] },
+  { name: "obstacle", fields: [["minX", 0, COORDINATE_MAX, 0], ["minY", 0, COORDINATE_MAX, 0], ["maxX", 0, COORDINATE_MAX, 0], ["maxY", 0, COORDINATE_MAX, 0]] },
 ];
 
 /** Decodes snapshot entity deltas against a baseline (see "Entity delta" in docs/protocol.md). */

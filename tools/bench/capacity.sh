@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# How many players one core holds: a release server pinned to CPU 0, a bot swarm pinned to CPU 1, Arena at 60 Hz.
+# Three series: one room with interest management and snapshots at 60 Hz; the same at 20 Hz; rooms of 10 players.
+# Each run ramps the bots up, lets them settle, then measures a steady window: server CPU per client-tick, tick
+# duration p50/p99/max, overruns (ticks that started a whole period late), delivery, bytes per client per second,
+# and the bots' own CPU (a saturated load generator must not pass for a slow server).
+#
+#   tools/bench/capacity.sh                 # every series (about 15 minutes)
+#   tools/bench/capacity.sh --series rooms  # one series: room60, room20 or rooms
+#   tools/bench/capacity.sh --window 10     # seconds measured per run after ramp-up [10]
+#
+# A run holds when every bot joined, no tick overran and delivery is at least 99.9%. A series stops at its first
+# run that does not hold. Results: a table on stdout and in .build/capacity/results.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SERIES="room60 room20 rooms"
+WINDOW_S=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --series) SERIES=$2; shift 2 ;;
+    --window) WINDOW_S=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+swift build -c release --product tickwire >/dev/null
+BINARY=.build/release/tickwire
+OUT=.build/capacity
+mkdir -p "$OUT"
+CLOCK_TICKS=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run SERIES N ROOMS SNAPSHOT_EVERY INPUT_BATCH: one measured run; appends a row to $OUT/rows.tsv.
+run() {
+  local series=$1 bots=$2 rooms=$3 snapshot_every=$4 input_batch=$5
+  local players_per_room=$(( (bots + rooms - 1) / rooms ))
+  local ramp_s=$(( bots / 400 + 2 )) settle_s=3
+  local log="$OUT/$series-$bots-serve.log" json="$OUT/$series-$bots-bots.json"
+  taskset -c 0 "$BINARY" serve --host 127.0.0.1 --port 0 --loops 1 --snapshot-every "$snapshot_every" \
+    --room-players-max "$players_per_room" --max-connections 20000 --rooms-max 10000 --stuck-snapshots-max 600 2>"$log" &
+  local server=$!
+  local port=""
+  for _ in $(seq 100); do
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "server did not start" >&2; cat "$log" >&2; kill "$server"; return 1; }
+  local duration_s=$(( ramp_s + settle_s + WINDOW_S + 1 ))
+  taskset -c 1 "$BINARY" bots --url "ws://127.0.0.1:$port/rooms/cap" --bots "$bots" --rooms "$rooms" --threads 1 \
+    --duration "${duration_s}s" --ramp-up "${ramp_s}s" --behaviour wander --input-batch "$input_batch" --json "$json" \
+    >"$OUT/$series-$bots-bots.txt" 2>&1 &
+  local swarm=$!
+  sleep $(( ramp_s + settle_s ))
+  curl -s "http://127.0.0.1:$port/metrics" >"$OUT/metrics-0.txt"
+  local server0 swarm0 server1 swarm1
+  server0=$(cpu_ticks "$server"); swarm0=$(cpu_ticks "$swarm")
+  sleep "$WINDOW_S"
+  server1=$(cpu_ticks "$server"); swarm1=$(cpu_ticks "$swarm")
+  curl -s "http://127.0.0.1:$port/metrics" >"$OUT/metrics-1.txt"
+  wait "$swarm" || true
+  kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+  python3 - "$series" "$bots" "$rooms" "$snapshot_every" "$input_batch" "$WINDOW_S" "$CLOCK_TICKS" \
+    "$((server1 - server0))" "$((swarm1 - swarm0))" "$OUT/metrics-0.txt" "$OUT/metrics-1.txt" "$json" >>"$OUT/rows.tsv" <<'PY'
+import json, re, sys
+series, bots, rooms, every, batch, window, hz, server_ticks, swarm_ticks, m0, m1, report = sys.argv[1:]
+bots, rooms, every, window, hz = int(bots), int(rooms), int(every), float(window), float(hz)
+def metrics(path):
+    values = {}
+    for line in open(path):
+        if line.startswith("#") or not line.strip(): continue
+        name, value = line.rsplit(" ", 1)
+        values[name] = float(value)
+    return values
+a, b = metrics(m0), metrics(m1)
+def window_buckets(name):
+    bounds = []
+    for key in b:
+        match = re.match(name + r'_bucket\{le="([^"]+)"\}', key)
+        if match: bounds.append((float("inf") if match.group(1) == "+Inf" else float(match.group(1)), key))
+    bounds.sort()
+    return [(bound, b[key] - a.get(key, 0)) for bound, key in bounds]
+def percentile(name, q):
+    buckets = window_buckets(name)
+    total = buckets[-1][1] if buckets else 0
+    if total <= 0: return float("nan")
+    for bound, cumulative in buckets:
+        if cumulative >= q * total: return bound
+    return float("inf")
+period_us = 1e6 / 60
+lateness = window_buckets("tickwire_tick_lateness_us")
+on_time = next(c for bound, c in lateness if bound >= period_us - 1)
+ticks = lateness[-1][1]
+overruns = int(ticks - on_time)
+server_cpu_s = int(server_ticks) / hz
+swarm_cpu_s = int(swarm_ticks) / hz
+client_ticks = bots * 60 * window
+r = json.load(open(report))
+row = [series, bots, rooms, 60 // every, batch,
+       f"{server_cpu_s / window * 100:.0f}%", f"{server_cpu_s * 1e6 / client_ticks:.2f}",
+       f"{percentile('tickwire_tick_duration_us', 0.5):g}", f"{percentile('tickwire_tick_duration_us', 0.99):g}",
+       f"{b.get('tickwire_tick_duration_us_max', 0):g}", overruns, f"{r['deliveryRatio']:.4f}",
+       f"{r['bytesReceivedPerSecond'] / max(r['joined'], 1):.0f}", f"{swarm_cpu_s / window * 100:.0f}%",
+       f"{r['joined']}/{bots}", r["decodeErrors"]]
+holds = r["joined"] == bots and overruns == 0 and r["deliveryRatio"] >= 0.999 and r["decodeErrors"] == 0
+print("\t".join(str(x) for x in row + ["yes" if holds else "no"]))
+PY
+  tail -n 1 "$OUT/rows.tsv"
+}
+
+: >"$OUT/rows.tsv"
+printf 'series\tbots\trooms\tsnapshot Hz\tinput batch\tserver CPU\tµs per client-tick\ttick p50 µs\ttick p99 µs\ttick max µs\toverruns\tdelivery\tbytes/client/s\tbots CPU\tjoined\tdecode errors\tholds\n'
+for series in $SERIES; do
+  case $series in
+    room60) sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=0 ;;
+    room20) sizes="250 500 1000 2000 3000 5000 10000"; every=3; batch=3; per_room=0 ;;
+    rooms)  sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=10 ;;
+    *) echo "unknown series $series" >&2; exit 2 ;;
+  esac
+  for bots in $sizes; do
+    rooms=1
+    [ "$per_room" -gt 0 ] && rooms=$(( bots / per_room ))
+    run "$series" "$bots" "$rooms" "$every" "$batch"
+    if [ "$(tail -n 1 "$OUT/rows.tsv" | awk -F'\t' '{print $NF}')" != "yes" ]; then
+      echo "# $series: stopped at $bots bots (it did not hold)"
+      break
+    fi
+  done
+done
+
+{
+  echo "| series | bots | rooms | snapshot Hz | input batch | server CPU | µs per client-tick | tick p50 µs | tick p99 µs | tick max µs | overruns | delivery | bytes/client/s | bots CPU | joined | decode errors | holds |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  sed 's/\t/ | /g; s/^/| /; s/$/ |/' "$OUT/rows.tsv"
+  echo
+  for series in $SERIES; do
+    best=$(awk -F'\t' -v s="$series" '$1 == s && $NF == "yes" {n = $2} END {print n ? n : "none"}' "$OUT/rows.tsv")
+    echo "- $series: largest N that holds: $best"
+  done
+} >"$OUT/results.md"
+echo
+cat "$OUT/results.md"
