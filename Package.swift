@@ -31,7 +31,7 @@ let package = Package(
         // The bot swarm: many headless players on the Reactor's client side, with statistics and reports.
         .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena", "CommandLineFlags"], path: "Sources/Bots"),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
-        .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor"],
+        .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor", "Replay"],
                           path: "Sources/TickwireBench"),
         // The game's binary protocol: bit streams with one serialize function per message, shared by server,
         // bots and replay.
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "Engine", "Arena"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena", "Engine", "Wire"], path: "Tests/ArenaTests"),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "Wire", "Engine", "Arena"], path: "Tests/ServerTests"),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "Wire", "Engine", "Arena", "Replay"], path: "Tests/ServerTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,13 +1,16 @@
 import Arena
 import Engine
+import Foundation
 import Glibc
 import Reactor
+import Replay
 import Server
 import Wire
 
 // tickwire-bench — in-process benchmarks that print figures (no sockets, no timed tests).
 //   tickwire-bench wire [--players 64] [--seconds 60] [--snapshot-every 1] [--ack-delay-ticks 6]
 //   tickwire-bench tick [--players 64] [--obstacles 860] [--seconds 60]   (about 1,000 entities)
+//   tickwire-bench record [--players 64] [--minutes 10]   recording cost per tick, size per player-minute, verify speed
 
 func flag(_ name: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments
@@ -112,13 +115,69 @@ func tickCost() throws {
     print("  budget at 60 Hz: 16,667 µs; total p99 uses \(format(percentile(totalUs, 0.99) / 166.67, 1))%")
 }
 
+/// A room of scripted players recorded through the real writer thread into a file: the recorder's cost on the tick
+/// (timed around `record`, keyframes included), the file's size per player-minute, and how fast `verify` re-simulates it.
+func recordingCost() throws {
+    let players = flag("--players", 64), minutes = flag("--minutes", 10)
+    let directory = "/tmp/tickwire-bench-recording-\(getpid())"
+    let writer = RecordingWriter(settings: RecordingSettings(directory: directory), log: { print("recording: \($0)") })
+    let game = Arena(config: ArenaConfig(), seed: 11)
+    let room = RoomCore(game: game, settings: RoomSettings(), playersMax: players)
+    let header = RecordingHeader(gameName: Arena.name, gameVersion: Arena.version, wireVersion: wireSubprotocol, seed: game.seed, tickRateHz: 60,
+                                 snapshotEveryTicks: 1, config: Arena.encodeConfig(game.config), startUnixMs: 0, roomID: "bench",
+                                 keyframeEveryTicks: 300)
+    guard let recorder = SessionRecorder(header: header, schema: Arena.schema, inputBitCount: Arena.inputBitCount, sink: writer,
+                                         flushEveryTicks: 60) else { throw RecordingError.unreadable(path: directory, reason: "cannot open") }
+    let ids = (0..<players).compactMap { room.join(name: "bot\($0)") }
+    var script = ArenaScript(seed: 3)
+    var recordUs: [Double] = [], tickUs: [Double] = []
+    var sequence: UInt32 = 0
+    for _ in 0..<(minutes * 3600) {
+        sequence += 1
+        for (player, bits) in script.inputs(for: ids, tick: room.game.tick) {
+            room.receiveInput(from: player, sequence: sequence, acknowledgedTick: nil, bits: bits)
+        }
+        let start = monotonicNowNs()
+        let outcome = room.tick()
+        let ticked = monotonicNowNs()
+        let joins = zip(outcome.joined, outcome.joinedNames).map { TickRecord.Join(player: $0, name: $1) }
+        recorder.record(tick: outcome.tick, leaves: outcome.left, joins: joins, inputs: outcome.inputs, stateHash: outcome.stateHash,
+                        world: { room.game.entityStates() })
+        let recorded = monotonicNowNs()
+        tickUs.append(Double(ticked - start) / 1000)
+        recordUs.append(Double(recorded - ticked) / 1000)
+    }
+    recorder.finish()
+    writer.stopAndWait()
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    guard let name = names.first else { throw RecordingError.unreadable(path: directory, reason: "no file") }
+    let path = directory + "/" + name
+    let loadStart = monotonicNowNs()
+    let recording = try RecordingReader.read(path: path, game: Arena.self)
+    let verifyStart = monotonicNowNs()
+    let divergence = try Replayer<Arena>.verify(recording)
+    let verifyEnd = monotonicNowNs()
+    let seconds = Double(minutes * 60)
+    let verifySeconds = Double(verifyEnd - verifyStart) / 1e9
+    print("recording: Arena, \(players) scripted players, \(minutes) min (\(minutes * 3600) ticks at 60 Hz), keyframes every 300 ticks")
+    print("  cost on the tick (record call, keyframes included): mean \(format(recordUs.reduce(0, +) / Double(recordUs.count), 2)) µs, "
+          + "p50 \(format(percentile(recordUs, 0.5), 2)) p99 \(format(percentile(recordUs, 0.99), 2)) max \(format(recordUs.max() ?? 0)) µs; "
+          + "the tick itself p50 \(format(percentile(tickUs, 0.5))) µs")
+    print("  size: \(recording.fileBytes) bytes = \(format(Double(recording.fileBytes) / Double(players) / Double(minutes) / 1024, 2)) KiB per player-minute "
+          + "(\(recording.keyframes.count) keyframes)")
+    print("  read: \(format(Double(verifyStart - loadStart) / 1e6)) ms; verify: \(format(verifySeconds, 2)) s = "
+          + "\(format(seconds / verifySeconds)) × real time; \(divergence == nil ? "every tick matches" : "DIVERGED at \(divergence!.tick)")")
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "help"
 do {
     switch command {
     case "wire": try wireEfficiency()
     case "tick": try tickCost()
+    case "record": try recordingCost()
     default:
-        print("usage: tickwire-bench wire|tick [flags]   (see the top of Sources/TickwireBench/main.swift)")
+        print("usage: tickwire-bench wire|tick|record [flags]   (see the top of Sources/TickwireBench/main.swift)")
         exit(command == "help" ? 0 : 2)
     }
 } catch {

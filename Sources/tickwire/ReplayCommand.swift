@@ -2,6 +2,7 @@ import Arena
 import Engine
 import Glibc
 import Replay
+import Server
 
 /// `tickwire replay FILE [--verify] [--at TICK --dump] [--speed]`: reads an Arena recording and reports on it.
 enum ReplayCommand {
@@ -16,6 +17,9 @@ enum ReplayCommand {
                         print a field-level diff of the world (recorded keyframe against re-simulation) and exit 1
       --at TICK --dump  print the world at TICK as JSON (re-simulated from the seed)
       --speed           re-simulate as fast as possible and report ticks per second and the multiple of real time
+      --serve           host the recording as a room to watch in the browser: http://HOST:PORT/?room=replay&watch=1
+                        (chat /play, /pause, /speed 0.25...16, /seek TICK, or use the page's replay controls)
+      --host IP --port N  where --serve listens [127.0.0.1, 8080]
 
     Exit status: 0 when everything asked for holds, 1 on divergence or a corrupt recording, 2 when the file cannot
     be read at all (not a recording, another game version, unreadable).
@@ -27,8 +31,9 @@ enum ReplayCommand {
             return arguments.isEmpty ? 2 : 0
         }
         var path: String?
-        var verify = false, dump = false, speed = false
+        var verify = false, dump = false, speed = false, serve = false
         var atTick: UInt32?
+        var host = "127.0.0.1", port: UInt16 = 8080
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -36,6 +41,22 @@ enum ReplayCommand {
             case "--verify": verify = true
             case "--dump": dump = true
             case "--speed": speed = true
+            case "--serve": serve = true
+            case "--host", "--port":
+                index += 1
+                guard index < arguments.count else {
+                    printError("tickwire replay: \(argument) needs a value")
+                    return 2
+                }
+                if argument == "--host" {
+                    host = arguments[index]
+                } else {
+                    guard let value = UInt16(arguments[index]) else {
+                        printError("tickwire replay: --port \(arguments[index]): expected 0...65535")
+                        return 2
+                    }
+                    port = value
+                }
             case "--at":
                 index += 1
                 guard index < arguments.count, let tick = UInt32(arguments[index]) else {
@@ -75,6 +96,7 @@ enum ReplayCommand {
         if case .corrupt = recording.ending { status = 1 }
         if verify { status = max(status, runVerify(recording)) }
         if speed { runSpeed(recording) }
+        if serve { return serveRecording(recording, host: host, port: port) }
         return status
     }
 
@@ -135,6 +157,21 @@ enum ReplayCommand {
               + "\((multiple * 10).rounded() / 10)× real time")
     }
 
+    /// Hosts the recording: every room id plays it from the start for whoever watches.
+    static func serveRecording(_ recording: Recording, host: String, port: UInt16) -> Int32 {
+        guard let replayer = try? Replayer<Arena>(recording: recording) else { return 2 }
+        var config = ServerConfig()
+        config.host = host
+        config.port = port
+        print("watch it at http://\(host.contains(":") ? "[\(host)]" : host):\(port)/?room=replay&watch=1&replay=1 (Ctrl-C stops)")
+        fflush(nil)
+        // A value copied into each room and never mutated in place: safe to hand to whichever loop makes the room.
+        let start = UncheckedValue(replayer)
+        return TickwireServer.runUntilSignalled(config: config, rooms: RoomHosting { context in
+            ReplayRoom(replayer: start.value, context: context)
+        })
+    }
+
     static func dumpWorld(_ recording: Recording, at tick: UInt32) -> Int32 {
         guard var replayer = try? Replayer<Arena>(recording: recording) else { return 2 }
         replayer.advance(to: tick)
@@ -146,4 +183,10 @@ enum ReplayCommand {
               terminator: "")
         return 0
     }
+}
+
+/// Carries a value that is only ever copied (never mutated in place) across threads.
+struct UncheckedValue<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

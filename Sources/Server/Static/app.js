@@ -426,6 +426,17 @@ addEventListener("keydown", (event) => {
     $("chat-input").focus();
   }
 });
+// Replay controls (`tickwire replay FILE --serve`, page opened with &replay=1): chat commands the replay room obeys.
+if (params.get("replay") === "1") {
+  $("replay-controls").hidden = false;
+  $("replay-play").addEventListener("click", () => send({ type: "chat", text: "/play" }));
+  $("replay-pause").addEventListener("click", () => send({ type: "chat", text: "/pause" }));
+  $("replay-speed").addEventListener("change", () => send({ type: "chat", text: `/speed ${$("replay-speed").value}` }));
+  $("replay-go").addEventListener("click", () => {
+    const tick = Number($("replay-seek").value);
+    if (Number.isInteger(tick) && tick >= 0) send({ type: "chat", text: `/seek ${tick}` });
+  });
+}
 requestAnimationFrame(frame);
 if (params.has("room") || params.has("name")) connect();
 

@@ -1,0 +1,218 @@
+import Engine
+import Reactor
+import Replay
+import WebSocket
+import Wire
+
+/// A recording played back as a room (`tickwire replay FILE --serve`): browsers watch it with the normal client.
+/// Everyone is a spectator. Chat lines that start with "/" control the playback for everyone watching: `/play`,
+/// `/pause`, `/speed X` (0.25 to 16), `/seek TICK`. The room answers each command, and once a second, with a
+/// status line in the chat. Loop-confined.
+///
+/// Snapshots are full worlds (no baselines) numbered by presentation, which always counts up, so a seek backwards
+/// looks like any other snapshot to the client. Seeking re-simulates from the seed, 300 ticks per tick period, so
+/// the loop is never blocked for long.
+public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
+    /// Playback speeds accepted by `/speed`.
+    public static var speedRange: ClosedRange<Double> { 0.25...16 }
+    static var seekTicksPerPeriod: Int { 300 }
+
+    private let recording: Recording
+    private var replayer: Replayer<G>
+    private let id: String
+    private let logger: Logger
+    private let onConnectionClosed: @Sendable (UInt16) -> Void
+    // The wire's own limits: browsers decode these snapshots with them.
+    private let codec = EntityDeltaCodec(schema: G.schema)
+    private var loop: EventLoop?
+    private var timer: TimerID?
+    private var viewers: [ObjectIdentifier: (channel: WebSocketChannel, joined: Bool)] = [:]
+    private var names: [PlayerID: String] = [:]
+    private var isPlaying = true
+    private var speed = 1.0
+    private var owedTicks = 0.0
+    private var seekTarget: UInt32?
+    private var presentationTick: UInt32 = 0
+    private var nextViewerID: UInt16 = 60_000
+    private var lastStatusTick: UInt32 = 0
+
+    /// A room that plays the recording of `replayer` from where it stands (normally the start).
+    public init(replayer: Replayer<G>, context: RoomContext) {
+        recording = replayer.recording
+        self.replayer = replayer
+        id = context.id
+        logger = context.logger
+        onConnectionClosed = context.connectionClosed
+    }
+
+    public func attach(_ channel: WebSocketChannel, spectator: Bool, leftover: [UInt8], on loop: EventLoop) {
+        loop.assertInLoop()
+        if self.loop == nil {
+            self.loop = loop
+            let periodNs = 1_000_000_000 / UInt64(recording.header.tickRateHz)
+            timer = loop.scheduleRepeating(firstNs: monotonicNowNs() + periodNs, periodNs: periodNs) { [unowned self] _ in period() }
+        }
+        channel.handler = self
+        viewers[ObjectIdentifier(channel)] = (channel, false)
+        if !leftover.isEmpty, channel.connection.isOpen {
+            var bytes = leftover
+            bytes.withUnsafeMutableBytes { channel.connectionDidRead(channel.connection, $0) }
+        }
+    }
+
+    public func drain() {
+        for viewer in viewers.values {
+            send(.kick(reason: .serverShutdown, text: "server shutting down"), to: viewer.channel)
+            viewer.channel.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
+        }
+        if let timer { loop?.cancelTimer(timer) }
+        timer = nil
+    }
+
+    // MARK: Playback
+
+    private var lastTick: UInt32 { recording.ticks.last?.tick ?? 0 }
+
+    private func period() {
+        if let target = seekTarget {
+            for _ in 0..<ReplayRoom.seekTicksPerPeriod where replayer.game.tick < target { _ = advanceOne() }
+            if replayer.game.tick >= target || replayer.ticksApplied >= recording.ticks.count {
+                seekTarget = nil
+                broadcastStatus()
+            }
+        } else if isPlaying {
+            owedTicks += speed
+            while owedTicks >= 1 {
+                owedTicks -= 1
+                guard advanceOne() else {
+                    isPlaying = false
+                    broadcastStatus("the end of the recording")
+                    break
+                }
+            }
+        }
+        presentationTick &+= 1
+        sendSnapshot()
+        if presentationTick &- lastStatusTick >= UInt32(recording.header.tickRateHz) { broadcastStatus() }
+    }
+
+    /// Applies one recorded tick and passes on its joins (as names) and chat; false at the end.
+    private func advanceOne() -> Bool {
+        guard let (record, _) = replayer.step() else { return false }
+        for join in record.joins {
+            names[join.player] = join.name
+            if seekTarget == nil { broadcast(.roster(player: join.player, name: join.name)) }
+        }
+        if seekTarget == nil {
+            for line in record.chat { broadcast(.chat(from: line.player, name: names[line.player] ?? "", text: line.text)) }
+        }
+        return true
+    }
+
+    private func sendSnapshot() {
+        // Header and entity delta are separate byte-aligned parts, as `Room` sends them.
+        var header = BitWriter(capacity: 16), delta = BitWriter(capacity: 1024)
+        do throws(WireError) {
+            try ServerMessage.snapshot(SnapshotHeader(tick: presentationTick, baselineTick: nil, lastProcessedInput: 0)).write(into: &header)
+            try codec.encode(replayer.game.entityStates(), against: [], into: &delta)
+        } catch {
+            return  // more entities than a snapshot may carry: nothing to show
+        }
+        let bytes = header.finish() + delta.finish()
+        for viewer in viewers.values where viewer.joined && viewer.channel.connection.isWritable {
+            _ = bytes.withUnsafeBytes { viewer.channel.send(binary: $0) }
+        }
+    }
+
+    private func restart() {
+        if let fresh = try? Replayer<G>(recording: recording) { replayer = fresh }
+        names = [:]
+    }
+
+    private func status() -> String {
+        let state = seekTarget.map { "seeking to \($0)" } ?? (isPlaying ? "playing" : "paused")
+        let speedText = speed == speed.rounded() ? String(Int(speed)) : String(speed)
+        return "replay: tick \(replayer.game.tick) of \(lastTick) · \(speedText)× · \(state)"
+    }
+
+    private func broadcastStatus(_ note: String? = nil) {
+        lastStatusTick = presentationTick
+        broadcast(.chat(from: PlayerID(raw: 0), name: "replay", text: note.map { "\(status()) · \($0)" } ?? status()))
+    }
+
+    /// Applies a playback command; returns what to tell the viewers.
+    private func command(_ text: String) -> String? {
+        let words = text.split(separator: " ")
+        switch words.first {
+        case "/play":
+            if replayer.ticksApplied >= recording.ticks.count { restart() }
+            isPlaying = true
+        case "/pause":
+            isPlaying = false
+        case "/speed":
+            guard words.count == 2, let value = Double(words[1]), ReplayRoom.speedRange.contains(value) else {
+                return "speed: 0.25 to 16"
+            }
+            speed = value
+        case "/seek":
+            guard words.count == 2, let tick = UInt32(words[1]) else { return "seek: /seek TICK" }
+            let target = min(tick, lastTick)
+            if target < replayer.game.tick { restart() }
+            seekTarget = target
+        default:
+            return "commands: /play, /pause, /speed X, /seek TICK"
+        }
+        return nil
+    }
+
+    // MARK: Viewers
+
+    public func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer) {
+        channel.fail(code: WebSocketCloseCode.unsupportedData, reason: "tickwire.v1 messages are binary")
+    }
+
+    public func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) {
+        let key = ObjectIdentifier(channel)
+        guard let viewer = viewers[key] else { return }
+        guard let message = try? ClientMessage.decode(Array(bytes), inputBitCount: G.inputBitCount) else {
+            return channel.fail(code: WebSocketCloseCode.protocolError, reason: "bad message")
+        }
+        switch message {
+        case .join:
+            guard !viewer.joined else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "already joined") }
+            viewers[key]?.joined = true
+            nextViewerID = nextViewerID == UInt16.max ? 60_000 : nextViewerID + 1
+            let world = replayer.game.worldSize
+            send(.welcome(.init(player: PlayerID(raw: nextViewerID), tickRateHz: recording.header.tickRateHz,
+                                snapshotRateHz: recording.header.tickRateHz, serverTick: presentationTick,
+                                worldWidthRaw: UInt32(clamping: world.x.raw), worldHeightRaw: UInt32(clamping: world.y.raw),
+                                resumeToken: WebSocketMask.randomToken())), to: channel)
+            for (player, name) in names { send(.roster(player: player, name: name), to: channel) }
+            send(.chat(from: PlayerID(raw: 0), name: "replay", text: status() + " · commands: /play, /pause, /speed X, /seek TICK"), to: channel)
+        case .ping(let clientTimeUs):
+            send(.pong(clientTimeUs: clientTimeUs, serverTimeUs: monotonicNowNs() / 1000, serverTick: presentationTick), to: channel)
+        case .chat(let text):
+            guard text.hasPrefix("/") else { return }
+            if let reply = command(text) { send(.chat(from: PlayerID(raw: 0), name: "replay", text: reply), to: channel) }
+            broadcastStatus()
+        case .input, .leave:
+            break  // watching only
+        }
+    }
+
+    public func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) {
+        viewers[ObjectIdentifier(channel)] = nil
+        onConnectionClosed(code)
+    }
+
+    private func broadcast(_ message: ServerMessage) {
+        for viewer in viewers.values where viewer.joined { send(message, to: viewer.channel) }
+    }
+
+    private func send(_ message: ServerMessage, to channel: WebSocketChannel) {
+        var writer = BitWriter(capacity: 64)
+        guard (try? message.write(into: &writer)) != nil else { return }
+        let bytes = writer.finish()
+        _ = bytes.withUnsafeBytes { channel.send(binary: $0) }
+    }
+}
