@@ -208,7 +208,8 @@ public struct Arena: Game {
             }
             candidates.removeAll(keepingCapacity: true)
             grid.query(center: shot.position, halfExtent: FixedVector(x: hitDistance, y: hitDistance), into: &candidates)
-            for candidate in candidates.sorted() {
+            candidates.sort()  // in place: a sorted copy per projectile was an allocation per projectile per tick
+            for candidate in candidates {
                 guard let target = living.first(where: { $0.id == candidate }), target.avatar.player != shot.owner,
                       (target.avatar.position - shot.position).lengthSquared < hitDistance * hitDistance else { continue }
                 hits.append((candidate, shot.owner))

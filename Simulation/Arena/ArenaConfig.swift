@@ -23,15 +23,16 @@ public struct ArenaConfig: Sendable, Hashable {
     /// The defaults.
     public init() {}
 
-    /// Rules for a room of up to `players` (the default rules up to 256). Beyond that the world grows so each player
-    /// has the room they have with 128 players in the default world, up to the wire's 65,536 units; walls grow with
-    /// the area, and projectiles are capped at 4 per player within the 65,536 entities a snapshot can name.
+    /// Rules for a room of up to `players` (the default rules up to 64). Beyond that the world grows so each player
+    /// has the room they have with 64 players in the default world, so a player sees about as many others in any
+    /// room (interest management keeps per-client work flat), up to the wire's 65,536 units; walls grow with the
+    /// area, and projectiles are capped at 4 per player within the 65,536 entities a snapshot can name.
     public static func sized(forPlayers players: Int) -> ArenaConfig {
         var config = ArenaConfig()
-        guard players > 256 else { return config }
-        config.playersMax = players
-        // scale = sqrt(players / 128) in 1/1024 steps, by integer square root (no floating point in the simulation).
-        let scaleMilli = min(integerSquareRoot(players * 1024 * 1024 / 128), 20 * 1024)
+        guard players > 64 else { return config }
+        config.playersMax = max(players, config.playersMax)
+        // scale = sqrt(players / 64) in 1/1024 steps, by integer square root (no floating point in the simulation).
+        let scaleMilli = min(integerSquareRoot(players * 1024 * 1024 / 64), 20 * 1024)
         config.worldWidth = Fixed(3200 * scaleMilli / 1024)
         config.worldHeight = Fixed(2400 * scaleMilli / 1024)
         config.obstacleCount = 24 * scaleMilli * scaleMilli / (1024 * 1024)

@@ -17,6 +17,7 @@ public enum BotsFlags {
       --input-batch N      send inputs N ticks at a time, in one write (3 at 60 Hz = 20 writes a second) [1]
       --latency D          link conditioner: add this latency each way, per bot (e.g. 40ms) [0ms]
       --jitter D           link conditioner: add up to this much more, uniformly at random, each way [0ms]
+      --watch              join as spectators (?watch=1): no avatar, the whole room in every snapshot
       --churn P            P% of the bots leave per minute: half drop their connection and resume with their
                            token, half leave and join again as new players, after a 0.5-1.5 s pause [0]
       --scenario FILE      take bots, duration, behaviours and thresholds from a JSON scenario (tools/scenarios/);
@@ -86,6 +87,8 @@ public enum BotsFlags {
 
     public static func parse(_ arguments: [String], scenario: Scenario? = nil) throws(Mistake) -> SwarmConfig {
         var values: [String: String] = [:]
+        let spectate = arguments.contains("--watch")  // the one flag without a value
+        let arguments = arguments.filter { $0 != "--watch" }
         do throws(FlagArgumentError) {
             let known: Set<String> = ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed", "--rooms",
                                       "--input-batch", "--latency", "--jitter", "--churn", "--scenario", "--json", "--html"]
@@ -147,6 +150,7 @@ public enum BotsFlags {
             guard let churn = Double(text), churn >= 0, churn <= 6000 else { throw Mistake(message: "--churn \(text): expected a percentage per minute, 0...6000") }
             config.churnPercentPerMinute = churn
         }
+        if spectate { config.spectate = true }
         if let text = values["--seed"] {
             guard let seed = UInt64(text) else { throw Mistake(message: "--seed \(text): expected a number") }
             config.seed = seed

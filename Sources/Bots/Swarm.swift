@@ -25,6 +25,8 @@ public struct SwarmConfig: Sendable, Equatable {
     /// Bots that leave per minute, in percent of the swarm: half drop their connection and resume with their token,
     /// half leave and join again as new players, each after a pause of 0.5–1.5 s.
     public var churnPercentPerMinute = 0.0
+    /// Join as spectators (`?watch=1`): they see the whole room and decode every snapshot, with no avatar.
+    public var spectate = false
 
     public init(target: BotTarget) { self.target = target }
 }
@@ -95,6 +97,7 @@ public final class Swarm: @unchecked Sendable {
                 for index in stride(from: loopIndex, to: config.bots, by: config.threads) {
                     var target = config.target
                     if config.rooms > 1 { target.path += "-\(index % config.rooms)" }
+                    if config.spectate { target.path += "?watch=1" }
                     let options = BotOptions(inputBatch: config.inputBatch, link: config.link)
                     let bot = Bot(index: index, target: target, behaviour: config.behaviours[index % config.behaviours.count],
                                   options: options, seed: config.seed &+ UInt64(index), loop: loop, stats: stats.value)

@@ -120,9 +120,12 @@ public enum ServeFlags {
         Flag(name: "--baseline-window-ticks", valueName: "N", help: "how old an acknowledged snapshot may be and still be a baseline",
              defaultValue: { String($0.roomSettings.baselineWindowTicks) }, apply: { config, value throws(FlagError) in
                  config.roomSettings.baselineWindowTicks = try integer("--baseline-window-ticks", value, in: 1...4095) }),
-        Flag(name: "--room-players-max", valueName: "N", help: "players in one room; more are refused (Arena's world grows with it past 256)",
+        Flag(name: "--room-players-max", valueName: "N", help: "players in one room; more are refused (Arena's world grows with it past 64)",
              defaultValue: { String($0.roomLimits.playersMax) }, apply: { config, value throws(FlagError) in
                  config.roomLimits.playersMax = try integer("--room-players-max", value, in: 1...16_384) }),
+        Flag(name: "--room-spectators-max", valueName: "N", help: "spectators (?watch=1) in one room, counted apart from players",
+             defaultValue: { String($0.roomLimits.spectatorsMax) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.spectatorsMax = try integer("--room-spectators-max", value, in: 0...100_000) }),
         Flag(name: "--room-empty-close-ms", valueName: "MS", help: "an empty room closes after this long",
              defaultValue: { String($0.roomLimits.emptyCloseNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.roomLimits.emptyCloseNs = try milliseconds("--room-empty-close-ms", value) }),

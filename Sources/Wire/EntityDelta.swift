@@ -37,10 +37,12 @@ public struct EntityDeltaCodec: Sendable {
     public let schema: EntitySchema
     public let limits: SnapshotLimits
     private let indexBits: Int
+    private let fieldCountMax: Int
 
     public init(schema: EntitySchema, limits: SnapshotLimits = SnapshotLimits()) {
         self.schema = schema
         self.limits = limits
+        fieldCountMax = schema.fieldCountMax
         indexBits = bitsRequired(forSpan: UInt64(limits.entityIndexLimit - 1))
     }
 
@@ -94,7 +96,7 @@ public struct EntityDeltaCodec: Sendable {
         // One scratch entity, refilled per entity: serialize takes its fields inout, and an entity's own fields are
         // shared with the snapshot ring, so passing those would copy them (an allocation per entity).
         var scratch = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
-        scratch.fields.reserveCapacity(schema.fieldCountMax)
+        scratch.fields.reserveCapacity(fieldCountMax)
         for entity in creates {
             scratch.id = entity.id
             scratch.kind = entity.kind
@@ -121,34 +123,80 @@ public struct EntityDeltaCodec: Sendable {
         return summary
     }
 
-    /// Reads a delta and applies it to `baseline` (sorted by slot index); the result is sorted by slot index.
+    /// Reads a delta and applies it to `baseline` (sorted by slot index, as `decode` returns it); the result is
+    /// sorted by slot index. Removes, creates and updates each come in ascending order, so this is a linear merge:
+    /// no dictionary and no sort per snapshot (bots decode 100,000 snapshots a second).
     public func decode(from reader: inout BitReader, against baseline: [EntityState]) throws(WireError) -> [EntityState] {
-        var byIndex: [UInt32: EntityState] = [:]
-        byIndex.reserveCapacity(baseline.count)
-        for entity in baseline { byIndex[entity.id.index] = entity }
-        for index in try readIndices(from: &reader, field: "removes") {
-            guard byIndex.removeValue(forKey: index) != nil else { throw .outOfRange(field: "remove of an unknown entity", value: Int64(index)) }
-        }
-        let createCount = try readCount(from: &reader, field: "creates")
+        let baseline = Self.sortedUnique(baseline)
+        // Removes: the baseline without them.
+        let removeCount = try readCount(from: &reader, field: "removes")
+        var kept: [EntityState] = []
+        kept.reserveCapacity(baseline.count)
+        var baselinePosition = 0
         var previous: Int64 = -1
+        for _ in 0..<removeCount {
+            var index: UInt32 = 0
+            try serializeIndexGap(&index, previous: &previous, stream: &reader)
+            while baselinePosition < baseline.count, baseline[baselinePosition].id.index < index {
+                kept.append(baseline[baselinePosition])
+                baselinePosition += 1
+            }
+            guard baselinePosition < baseline.count, baseline[baselinePosition].id.index == index else {
+                throw .outOfRange(field: "remove of an unknown entity", value: Int64(index))
+            }
+            baselinePosition += 1
+        }
+        kept.append(contentsOf: baseline[baselinePosition...])
+        // Creates, merged in.
+        let createCount = try readCount(from: &reader, field: "creates")
+        var merged: [EntityState] = []
+        merged.reserveCapacity(kept.count + createCount)
+        var keptPosition = 0
+        previous = -1
         for _ in 0..<createCount {
             var entity = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
             try serializeIndexGap(&entity.id.index, previous: &previous, stream: &reader)
             try serializeCreatedBody(&entity, stream: &reader)
-            guard byIndex[entity.id.index] == nil else { throw .outOfRange(field: "create over a live entity", value: Int64(entity.id.index)) }
-            byIndex[entity.id.index] = entity
+            while keptPosition < kept.count, kept[keptPosition].id.index < entity.id.index {
+                merged.append(kept[keptPosition])
+                keptPosition += 1
+            }
+            guard keptPosition == kept.count || kept[keptPosition].id.index != entity.id.index else {
+                throw .outOfRange(field: "create over a live entity", value: Int64(entity.id.index))
+            }
+            merged.append(entity)
         }
+        merged.append(contentsOf: kept[keptPosition...])
+        // Updates, in place.
         let updateCount = try readCount(from: &reader, field: "updates")
+        var position = 0
         previous = -1
         for _ in 0..<updateCount {
             var index: UInt32 = 0
             try serializeIndexGap(&index, previous: &previous, stream: &reader)
-            guard var entity = byIndex[index] else { throw .outOfRange(field: "update of an unknown entity", value: Int64(index)) }
-            let baselineFields = entity.fields
-            try serializeChangedFields(&entity.fields, baseline: baselineFields, kind: schema.kinds[Int(entity.kind)], stream: &reader)
-            byIndex[index] = entity
+            while position < merged.count, merged[position].id.index < index { position += 1 }
+            guard position < merged.count, merged[position].id.index == index else {
+                throw .outOfRange(field: "update of an unknown entity", value: Int64(index))
+            }
+            let baselineFields = merged[position].fields
+            try serializeChangedFields(&merged[position].fields, baseline: baselineFields, kind: schema.kinds[Int(merged[position].kind)],
+                                       stream: &reader)
         }
-        guard byIndex.count <= limits.entityCountMax else { throw .outOfRange(field: "entity count", value: Int64(byIndex.count)) }
+        guard merged.count <= limits.entityCountMax else { throw .outOfRange(field: "entity count", value: Int64(merged.count)) }
+        return merged
+    }
+
+    /// The baseline itself when it is strictly ascending by slot index (always, for one `decode` returned);
+    /// otherwise sorted, the last of equal indices kept.
+    private static func sortedUnique(_ entities: [EntityState]) -> [EntityState] {
+        var ascending = true
+        for position in entities.indices.dropFirst() where entities[position - 1].id.index >= entities[position].id.index {
+            ascending = false
+            break
+        }
+        if ascending { return entities }
+        var byIndex: [UInt32: EntityState] = [:]
+        for entity in entities { byIndex[entity.id.index] = entity }
         return byIndex.values.sorted { $0.id.index < $1.id.index }
     }
 

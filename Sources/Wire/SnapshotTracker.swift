@@ -6,7 +6,8 @@ import Engine
 public struct SnapshotTracker {
     public let codec: EntityDeltaCodec
     public let keepTicks: UInt32
-    private var baselines: [UInt32: [EntityState]] = [:]
+    /// Decoded snapshots that may still be named as baselines, oldest first (ticks ascend).
+    private var baselines: [(tick: UInt32, entities: [EntityState])] = []
     /// The newest snapshot tick decoded (to acknowledge in inputs).
     public private(set) var newestTick: UInt32?
 
@@ -26,8 +27,11 @@ public struct SnapshotTracker {
     public mutating func receive(_ header: SnapshotHeader, from reader: inout BitReader) -> Result<[EntityState], Failure> {
         var baseline: [EntityState] = []
         if let tick = header.baselineTick {
-            guard let stored = baselines[tick] else { return .failure(.unknownBaseline(tick)) }
-            baseline = stored
+            // The server bases deltas on the newest acknowledgement it has, and acknowledgements only move
+            // forward: nothing older than this baseline will be named again.
+            if let first = baselines.firstIndex(where: { $0.tick >= tick }), first > 0 { baselines.removeFirst(first) }
+            guard let stored = baselines.first, stored.tick == tick else { return .failure(.unknownBaseline(tick)) }
+            baseline = stored.entities
         }
         let entities: [EntityState]
         do throws(WireError) {
@@ -37,10 +41,12 @@ public struct SnapshotTracker {
         } catch {
             return .failure(.malformed(error))
         }
-        baselines[header.tick] = entities
-        if header.tick > keepTicks {
-            let oldest = header.tick - keepTicks
-            baselines = baselines.filter { $0.key >= oldest }
+        if let last = baselines.last, last.tick >= header.tick {
+            baselines.removeAll { $0.tick >= header.tick }  // out of order (a new connection): keep ticks ascending
+        }
+        baselines.append((header.tick, entities))
+        if header.tick > keepTicks, let first = baselines.firstIndex(where: { $0.tick >= header.tick - keepTicks }), first > 0 {
+            baselines.removeFirst(first)
         }
         if newestTick.map({ header.tick > $0 }) ?? true { newestTick = header.tick }
         return .success(entities)

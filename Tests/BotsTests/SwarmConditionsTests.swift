@@ -7,12 +7,18 @@ import XCTest
 
 /// Churn, the link conditioner, input batching and the HTML report, against a real server.
 final class SwarmConditionsTests: XCTestCase {
+    /// A swarm of `bots` against room `room` of `server`.
+    private func swarm(against server: TickwireServer, room: String, bots: Int, durationNs: UInt64) throws -> SwarmConfig {
+        var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(server.boundPort)/rooms/\(room)")))
+        config.bots = bots
+        config.durationNs = durationNs
+        return config
+    }
+
     func testChurningBotsResumeAsThemselvesOrRejoinAsNewPlayers() throws {
         let server = try startArenaServer(loops: 1, playersPerRoom: 64)
         defer { stop(server) }
-        var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(server.boundPort)/rooms/churn")))
-        config.bots = 10
-        config.durationNs = 4_000_000_000
+        var config = try swarm(against: server, room: "churn", bots: 10, durationNs: 4_000_000_000)
         config.churnPercentPerMinute = 1200  // each bot churns about twice in 4 s
         let result = try Swarm(config: config).run()
         XCTAssertGreaterThan(result.churnDrops, 2)
@@ -31,9 +37,7 @@ final class SwarmConditionsTests: XCTestCase {
     func testTheLinkConditionerDelaysBothWays() throws {
         let server = try startArenaServer(loops: 1, playersPerRoom: 64)
         defer { stop(server) }
-        var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(server.boundPort)/rooms/link")))
-        config.bots = 4
-        config.durationNs = 2_600_000_000
+        var config = try swarm(against: server, room: "link", bots: 4, durationNs: 2_600_000_000)
         config.link = LinkConditions(latencyNs: 40_000_000, jitterNs: 10_000_000)
         let result = try Swarm(config: config).run()
         XCTAssertGreaterThan(result.rttUs.count, 0)
@@ -62,9 +66,7 @@ final class SwarmConditionsTests: XCTestCase {
     func testBatchedInputsStillFeedEveryTick() throws {
         let server = try startArenaServer(loops: 1, playersPerRoom: 64)
         defer { stop(server) }
-        var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(server.boundPort)/rooms/batch")))
-        config.bots = 6
-        config.durationNs = 2_500_000_000
+        var config = try swarm(against: server, room: "batch", bots: 6, durationNs: 2_500_000_000)
         config.inputBatch = 3
         let result = try Swarm(config: config).run()
         XCTAssertEqual(result.decodeErrors, 0)
@@ -76,9 +78,7 @@ final class SwarmConditionsTests: XCTestCase {
     func testTheHTMLReportIsOneFileWithAChartPerFigure() throws {
         let server = try startArenaServer(loops: 1, playersPerRoom: 64)
         defer { stop(server) }
-        var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(server.boundPort)/rooms/html")))
-        config.bots = 3
-        config.durationNs = 3_200_000_000
+        let config = try swarm(against: server, room: "html", bots: 3, durationNs: 3_200_000_000)
         let swarm = Swarm(config: config)
         let result = try swarm.run()
         XCTAssertGreaterThanOrEqual(swarm.timeline.count, 3)
@@ -94,6 +94,24 @@ final class SwarmConditionsTests: XCTestCase {
         XCTAssertFalse(html.contains("src=\"http"), "no external files")
         let json = result.json(config: config, timeline: swarm.timeline)
         XCTAssertTrue(json.contains("\"timeline\""))
+    }
+
+    func testWatchingBotsAreSpectatorsThatDecodeTheWholeRoom() throws {
+        let server = try startArenaServer(loops: 1, playersPerRoom: 2)
+        defer { stop(server) }
+        let players = try swarm(against: server, room: "watched", bots: 2, durationNs: 2_500_000_000)
+        var watchers = players
+        watchers.bots = 5
+        watchers.spectate = true
+        watchers.inputBatch = 3
+        let playerSwarm = players
+        let background = Thread { _ = try? Swarm(config: playerSwarm).run() }
+        background.start()
+        let result = try Swarm(config: watchers).run()
+        XCTAssertEqual(result.joined, 5, "spectators do not take players' places (the room holds 2 players)")
+        XCTAssertEqual(result.kicks, 0)
+        XCTAssertEqual(result.decodeErrors, 0)
+        XCTAssertGreaterThan(result.deliveryRatio, 0.5)
     }
 
     func testAWindowOfAHistogramHoldsOnlyTheLaterValues() {
@@ -114,6 +132,8 @@ final class SwarmConditionsTests: XCTestCase {
         XCTAssertEqual(command.config.link, LinkConditions(latencyNs: 40_000_000, jitterNs: 5_000_000))
         XCTAssertEqual(command.config.churnPercentPerMinute, 12.5)
         XCTAssertEqual(command.htmlPath, "/tmp/x.html")
+        XCTAssertFalse(command.config.spectate)
+        XCTAssertTrue(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--watch", "--bots", "2"]).spectate)
         XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--churn", "-1"]))
         XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--input-batch", "0"]))
     }

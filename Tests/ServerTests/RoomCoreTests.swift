@@ -166,3 +166,18 @@ final class InputQueueTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(core.lastProcessedInput(of: player), sequence - 2, "the newest inputs are applied without a standing queue")
     }
 }
+
+final class RoomCoreSpectatorLimitTests: XCTestCase {
+    func testSpectatorsAreCountedApartFromPlayers() {
+        let core = RoomCore(game: Arena(config: ArenaConfig(), seed: 1), settings: RoomSettings(), playersMax: 2, spectatorsMax: 3)
+        let players = (0..<3).compactMap { core.join(name: "p\($0)") }
+        XCTAssertEqual(players.count, 2, "the third player is refused")
+        let watchers = (0..<4).compactMap { _ in core.join(name: "w", spectator: true) }
+        XCTAssertEqual(watchers.count, 3, "spectators have their own limit, full players or not")
+        XCTAssertEqual(core.playerCount, 2)
+        core.leave(watchers[0])
+        XCTAssertNotNil(core.join(name: "w", spectator: true), "a spectator's place frees when it leaves")
+        core.leave(players[0])
+        XCTAssertNotNil(core.join(name: "p"), "and a player's")
+    }
+}

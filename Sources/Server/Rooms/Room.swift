@@ -9,6 +9,8 @@ import Wire
 public struct RoomLimits: Sendable, Equatable {
     /// Players (not spectators) in one room.
     public var playersMax = 64
+    /// Spectators (`?watch=1`) in one room, counted apart from players.
+    public var spectatorsMax = 1000
     /// Snapshots a client may fail to take (its socket full) in a row before it is kicked as too slow: 2 s at 60 Hz.
     public var stuckSnapshotsMax = 120
     /// Chat lines a client may send in a burst, and per second after it.
@@ -62,7 +64,8 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     /// A room running `game` with the server's settings.
     public init(game: G, context: RoomContext) {
         id = context.id
-        core = RoomCore(game: game, settings: context.settings, playersMax: context.limits.playersMax)
+        core = RoomCore(game: game, settings: context.settings, playersMax: context.limits.playersMax,
+                        spectatorsMax: context.limits.spectatorsMax)
         limits = context.limits
         logger = context.logger
         directory = context.directory

@@ -45,19 +45,22 @@ public final class RoomCore<G: Game> {
     /// Sums over every encode: entities updated, and the bits their updates took.
     public private(set) var updatedEntitiesTotal = 0
     public private(set) var updateBitsTotal = 0
-    /// Players the room holds at most.
+    /// Players the room holds at most, and spectators (counted apart: watching costs no simulation).
     public let playersMax: Int
+    public let spectatorsMax: Int
+    private var spectatorCount = 0
 
-    public init(game: G, settings: RoomSettings, playersMax: Int = 256) {
+    public init(game: G, settings: RoomSettings, playersMax: Int = 256, spectatorsMax: Int = 1024) {
         self.game = game
         self.settings = settings
         self.playersMax = playersMax
+        self.spectatorsMax = spectatorsMax
         codec = EntityDeltaCodec(schema: G.schema)
         interestGrid = SpatialGrid(width: game.worldSize.x, height: game.worldSize.y, cellSize: settings.viewCellSize)
     }
 
-    /// Players present or joining.
-    public var playerCount: Int { clients.count }
+    /// Players present or joining (spectators not included).
+    public var playerCount: Int { clients.count - spectatorCount }
 
     /// The name a player joined with.
     public func name(of player: PlayerID) -> String? { clients[player]?.name }
@@ -79,20 +82,21 @@ public final class RoomCore<G: Game> {
 
     /// Reserves a player id; the player enters the world at the next tick. Nil when the room is full.
     public func join(name: String, spectator: Bool = false) -> PlayerID? {
-        guard clients.count < playersMax else { return nil }
+        guard spectator ? spectatorCount < spectatorsMax : clients.count - spectatorCount < playersMax else { return nil }
         var number = nextPlayerNumber
         while clients[PlayerID(raw: number)] != nil || number == 0 { number &+= 1 }
         nextPlayerNumber = number &+ 1
         let player = PlayerID(raw: number)
         clients[player] = RoomClient(name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
                                  isSpectator: spectator)
-        if !spectator { pendingJoins.append((player, name)) }
+        if spectator { spectatorCount += 1 } else { pendingJoins.append((player, name)) }
         return player
     }
 
     /// The player leaves at the next tick.
     public func leave(_ player: PlayerID) {
-        guard clients.removeValue(forKey: player) != nil else { return }
+        guard let client = clients.removeValue(forKey: player) else { return }
+        if client.isSpectator { spectatorCount -= 1 }
         pendingJoins.removeAll { $0.0 == player }
         pendingLeaves.append(player)
     }
@@ -149,10 +153,16 @@ public final class RoomCore<G: Game> {
         let isSnapshotTick = game.tick % UInt32(settings.snapshotEveryTicks) == 0
         if isSnapshotTick {
             let entities = game.entityStates()
-            let cells = entities.map { state -> Int32 in
-                guard let position = game.position(of: state.id) else { return Self.wholeWorld }
-                let cell = interestGrid.cell(of: position)
-                return Int32(cell.row * interestGrid.columns + cell.column)
+            // A plain loop, not a closure: reading `game` inside a closure copied the whole world per entity.
+            var cells: [Int32] = []
+            cells.reserveCapacity(entities.count)
+            for state in entities {
+                if let position = game.position(of: state.id) {
+                    let cell = interestGrid.cell(of: position)
+                    cells.append(Int32(cell.row * interestGrid.columns + cell.column))
+                } else {
+                    cells.append(Self.wholeWorld)
+                }
             }
             ring.append(SnapshotRecord(tick: game.tick, entities: entities, cells: cells,
                                        cellCount: interestGrid.columns * interestGrid.rows))
