@@ -43,15 +43,15 @@ public struct Arena: Game {
 
     public let config: ArenaConfig
     public let seed: UInt64
-    public private(set) var tick: UInt32 = 0
-    private var random: DeterministicRandom
-    private var entities: EntityStore<Entity>
-    private var avatars: [PlayerID: EntityID] = [:]
-    private var projectileCount = 0
-    private var playerGrid: SpatialGrid
+    public internal(set) var tick: UInt32 = 0
+    var random: DeterministicRandom
+    var entities: EntityStore<Entity>
+    var avatars: [PlayerID: EntityID] = [:]
+    var projectileCount = 0
+    var playerGrid: SpatialGrid
     /// Walls never move: kept once, in slot order, with a grid of their centres for nearby lookups.
-    private var obstacles: [ArenaObstacle] = []
-    private var obstacleGrid: SpatialGrid
+    var obstacles: [ArenaObstacle] = []
+    var obstacleGrid: SpatialGrid
     /// Half the largest wall's side: an obstacle touching a point has its centre within this plus the reach.
     static let obstacleHalfSizeMax: Fixed = 130
 
@@ -256,6 +256,14 @@ public struct Arena: Game {
 
     // MARK: Places
 
+    /// The walls' grid, from `obstacles` (whose positions in the array are the ids the grid hands back).
+    mutating func rebuildObstacleGrid() {
+        obstacleGrid.rebuild(obstacles.enumerated().map { offset, block in
+            (id: EntityID(index: UInt32(offset), generation: 0), position: FixedVector(x: (block.minimum.x + block.maximum.x) / 2,
+                                                                                       y: (block.minimum.y + block.maximum.y) / 2))
+        })
+    }
+
     private mutating func placeObstacles() {
         for _ in 0..<config.obstacleCount {
             let width = random.nextFixed(in: Fixed(60)...(Arena.obstacleHalfSizeMax * 2))
@@ -266,10 +274,7 @@ public struct Arena: Game {
             let block = ArenaObstacle(minimum: minimum, maximum: Arena.snapped(minimum + FixedVector(x: width, y: height)))
             if entities.insert(.obstacle(block)) != nil { obstacles.append(block) }
         }
-        obstacleGrid.rebuild(obstacles.enumerated().map { offset, block in
-            (id: EntityID(index: UInt32(offset), generation: 0), position: FixedVector(x: (block.minimum.x + block.maximum.x) / 2,
-                                                                                       y: (block.minimum.y + block.maximum.y) / 2))
-        })
+        rebuildObstacleGrid()
     }
 
     /// A random point clear of walls and players (best effort after 32 tries). Players are looked up in the grid

@@ -2,7 +2,7 @@
 /// simulation draws only from it, never from the system, and never through the standard library's
 /// `random(in:using:)`, whose algorithm may change between Swift releases.
 public struct DeterministicRandom: Hashable, Sendable {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64  // internal: WorldState.swift saves and restores them
 
     /// A generator for `seed`.
     public init(seed: UInt64) {

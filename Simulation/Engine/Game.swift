@@ -97,6 +97,11 @@ public protocol Game {
     /// Settings back from `encodeConfig`'s bytes; nil for bytes that are not a valid configuration (a recording is
     /// untrusted input: refuse sizes that would need unbounded memory).
     static func decodeConfig(_ bytes: [UInt8]) -> Config?
+    /// The whole state (everything `step` reads), for a recording's keyframes: restored with `restore`, the world
+    /// continues exactly as the original did.
+    func encodeState() -> [UInt8]
+    /// A world from `encodeState`'s bytes with this configuration; nil for bytes that are not one (untrusted input).
+    static func restore(state: [UInt8], config: Config) -> Self?
 
     /// Adds a player (applied at a tick boundary); nil if the world is full.
     mutating func join(_ player: PlayerID, name: String) -> EntityID?

@@ -9,6 +9,8 @@ public struct Recording: Sendable {
         public var tick: UInt32
         public var stateHash: UInt64
         public var entities: [EntityState]
+        /// The game's whole state (`Game.encodeState`): a restore point for seeking. Empty if not recorded.
+        public var state: [UInt8]
         /// Where its chunk starts in the file.
         public var offset: Int
     }
@@ -107,7 +109,8 @@ public enum RecordingReader {
                     }
                 }
             case .keyframe:
-                guard let tick = reader.read(UInt32.self), let hash = reader.read(UInt64.self) else {
+                guard let tick = reader.read(UInt32.self), let hash = reader.read(UInt64.self),
+                      let state = reader.readBytes(maxCount: RecordingFormat.chunkPayloadMax) else {
                     recording.ending = .corrupt(.corruptChunk(offset: offset, reason: "keyframe header"))
                     return recording
                 }
@@ -116,7 +119,7 @@ public enum RecordingReader {
                     recording.ending = .corrupt(.corruptChunk(offset: offset, reason: "keyframe of tick \(tick) does not decode"))
                     return recording
                 }
-                recording.keyframes.append(Recording.Keyframe(tick: tick, stateHash: hash, entities: entities, offset: offset))
+                recording.keyframes.append(Recording.Keyframe(tick: tick, stateHash: hash, entities: entities, state: state, offset: offset))
             case .end:
                 recording.ending = .clean
                 return recording

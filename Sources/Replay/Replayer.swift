@@ -24,9 +24,46 @@ public struct Replayer<G: Game> {
         return (record, game.stateHash())
     }
 
-    /// Re-simulates up to and including `tick` (from the start: the world restarts from the seed).
+    /// Re-simulates forward up to and including `tick`.
     public mutating func advance(to tick: UInt32) {
         while game.tick < tick, step() != nil {}
+    }
+
+    /// Goes to `tick`, forward or back: restores the nearest keyframe at or before it that is ahead of where the
+    /// replay stands (or any, to go back) and re-simulates the rest, at most one keyframe interval. A keyframe that
+    /// does not restore to its recorded hash is skipped. Returns the keyframe tick it restored, if any.
+    @discardableResult
+    public mutating func seek(to tick: UInt32) -> UInt32? {
+        let restoredTick = restoreKeyframe(atOrBefore: tick)
+        advance(to: tick)
+        return restoredTick
+    }
+
+    /// The first half of `seek`: restores the best keyframe for reaching `tick` (going back to the start first if
+    /// `tick` is behind), without stepping further. Returns the keyframe tick it restored, if any.
+    @discardableResult
+    public mutating func restoreKeyframe(atOrBefore tick: UInt32) -> UInt32? {
+        var restoredTick: UInt32?
+        if tick < game.tick { restart() }
+        if let first = recording.ticks.first?.tick, let config = G.decodeConfig(recording.header.config) {
+            for keyframe in recording.keyframes.reversed() where keyframe.tick <= tick && keyframe.tick > game.tick && !keyframe.state.isEmpty {
+                let index = Int(keyframe.tick &- first)
+                guard keyframe.tick >= first, index < recording.ticks.count, recording.ticks[index].tick == keyframe.tick,
+                      let restored = G.restore(state: keyframe.state, config: config), restored.tick == keyframe.tick,
+                      restored.stateHash() == keyframe.stateHash else { continue }
+                game = restored
+                ticksApplied = index + 1
+                restoredTick = keyframe.tick
+                break
+            }
+        }
+        return restoredTick
+    }
+
+    /// Back to the world the recording started from.
+    private mutating func restart() {
+        if let config = G.decodeConfig(recording.header.config) { game = G(config: config, seed: recording.header.seed) }
+        ticksApplied = 0
     }
 
     /// The outcome of `verify`.

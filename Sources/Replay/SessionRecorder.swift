@@ -59,9 +59,10 @@ public final class SessionRecorder {
         pendingChat.append(TickRecord.Chat(player: player, text: String(decoding: Array(text.utf8.prefix(512)), as: UTF8.self)))
     }
 
-    /// Records one tick. `world` gives the entities for a keyframe, and is called only on keyframe ticks.
+    /// Records one tick. On keyframe ticks only, `world` gives the entities as snapshots show them (for diffs) and
+    /// `state` the game's whole state (`Game.encodeState`, for seeking; empty: this keyframe cannot be restored).
     public func record(tick: UInt32, leaves: [PlayerID], joins: [TickRecord.Join], inputs: [(player: PlayerID, input: InputBits)],
-                       stateHash: UInt64, world: () -> [EntityState]) {
+                       stateHash: UInt64, world: () -> [EntityState], state: () -> [UInt8] = { [] }) {
         guard !isFinished else { return }
         let record = TickRecord(tick: tick, leaves: leaves, joins: joins, inputs: inputs, chat: pendingChat, stateHash: stateHash)
         pendingChat.removeAll()
@@ -76,7 +77,7 @@ public final class SessionRecorder {
         lastTick = tick
         let isKeyframeTick = Int(tick) % header.keyframeEveryTicks == 0
         if isKeyframeTick || chunkTickCount >= flushEveryTicks { sealTicks() }
-        if isKeyframeTick { writeKeyframe(tick: tick, stateHash: stateHash, entities: world()) }
+        if isKeyframeTick { writeKeyframe(tick: tick, stateHash: stateHash, entities: world(), state: state()) }
     }
 
     /// Seals what is pending, writes the end chunk with the keyframe index, and closes the file.
@@ -107,10 +108,11 @@ public final class SessionRecorder {
         chunkTickCount = 0
     }
 
-    private func writeKeyframe(tick: UInt32, stateHash: UInt64, entities: [EntityState]) {
+    private func writeKeyframe(tick: UInt32, stateHash: UInt64, entities: [EntityState], state: [UInt8]) {
         var payload = ByteWriter()
         payload.append(tick)
         payload.append(stateHash)
+        payload.append(bytes: state)
         var bits = BitWriter(capacity: entities.count * 16)
         guard (try? keyframeCodec.encode(entities, against: [], into: &bits)) != nil else { return }
         keyframes.append((tick, offset))

@@ -142,7 +142,7 @@ func recordingCost() throws {
         let ticked = monotonicNowNs()
         let joins = zip(outcome.joined, outcome.joinedNames).map { TickRecord.Join(player: $0, name: $1) }
         recorder.record(tick: outcome.tick, leaves: outcome.left, joins: joins, inputs: outcome.inputs, stateHash: outcome.stateHash,
-                        world: { room.game.entityStates() })
+                        world: { room.game.entityStates() }, state: { room.game.encodeState() })
         let recorded = monotonicNowNs()
         tickUs.append(Double(ticked - start) / 1000)
         recordUs.append(Double(recorded - ticked) / 1000)

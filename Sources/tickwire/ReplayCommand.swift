@@ -15,7 +15,7 @@ enum ReplayCommand {
     flags:
       --verify          re-simulate from the start and compare every tick's state hash; on the first divergent tick,
                         print a field-level diff of the world (recorded keyframe against re-simulation) and exit 1
-      --at TICK --dump  print the world at TICK as JSON (re-simulated from the seed)
+      --at TICK --dump  print the world at TICK as JSON (restored from the nearest keyframe, then re-simulated)
       --speed           re-simulate as fast as possible and report ticks per second and the multiple of real time
       --serve           host the recording as a room to watch in the browser: http://HOST:PORT/?room=replay&watch=1
                         (chat /play, /pause, /speed 0.25...16, /seek TICK, or use the page's replay controls)
@@ -174,7 +174,7 @@ enum ReplayCommand {
 
     static func dumpWorld(_ recording: Recording, at tick: UInt32) -> Int32 {
         guard var replayer = try? Replayer<Arena>(recording: recording) else { return 2 }
-        replayer.advance(to: tick)
+        replayer.seek(to: tick)
         guard replayer.game.tick == tick else {
             printError("tickwire replay: tick \(tick) is not in the recording (last tick \(recording.ticks.last?.tick ?? 0))")
             return 1

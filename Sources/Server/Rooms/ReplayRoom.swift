@@ -10,8 +10,8 @@ import Wire
 /// status line in the chat. Loop-confined.
 ///
 /// Snapshots are full worlds (no baselines) numbered by presentation, which always counts up, so a seek backwards
-/// looks like any other snapshot to the client. Seeking re-simulates from the seed, 300 ticks per tick period, so
-/// the loop is never blocked for long.
+/// looks like any other snapshot to the client. A seek restores the nearest keyframe and re-simulates the rest, 300
+/// ticks per tick period, so the loop is never blocked for long (even for a recording without restorable keyframes).
 public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
     /// Playback speeds accepted by `/speed`.
     public static var speedRange: ClosedRange<Double> { 0.25...16 }
@@ -129,6 +129,15 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
         names = [:]
     }
 
+    /// The names of everyone who joined up to `tick` (a keyframe restore skips their joins).
+    private func namesJoined(upTo tick: UInt32) -> [PlayerID: String] {
+        var joined: [PlayerID: String] = [:]
+        for record in recording.ticks where record.tick <= tick {
+            for join in record.joins { joined[join.player] = join.name }
+        }
+        return joined
+    }
+
     private func status() -> String {
         let state = seekTarget.map { "seeking to \($0)" } ?? (isPlaying ? "playing" : "paused")
         let speedText = speed == speed.rounded() ? String(Int(speed)) : String(speed)
@@ -157,7 +166,9 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
         case "/seek":
             guard words.count == 2, let tick = UInt32(words[1]) else { return "seek: /seek TICK" }
             let target = min(tick, lastTick)
-            if target < replayer.game.tick { restart() }
+            replayer.restoreKeyframe(atOrBefore: target)
+            names = namesJoined(upTo: replayer.game.tick)
+            for (player, name) in names { broadcast(.roster(player: player, name: name)) }
             seekTarget = target
         default:
             return "commands: /play, /pause, /speed X, /seek TICK"

@@ -235,7 +235,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         if let recorder {
             let joins = zip(outcome.joined, outcome.joinedNames).map { TickRecord.Join(player: $0, name: $1) }
             recorder.record(tick: outcome.tick, leaves: outcome.left, joins: joins, inputs: outcome.inputs, stateHash: outcome.stateHash,
-                            world: { core.game.entityStates() })
+                            world: { core.game.entityStates() }, state: { core.game.encodeState() })
         }
         if outcome.isSnapshotTick { sendSnapshots() }
         let endNs = monotonicNowNs()
