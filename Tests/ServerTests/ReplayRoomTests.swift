@@ -74,7 +74,7 @@ final class ReplayRoomTests: RoomEndToEndTestsBase {
         replayer.advance(to: 450)
         XCTAssertTrue(eventually { client.state.withLock { $0.entities } == replayer.game.entityStates() })
         send(.chat(text: "/speed 99"), on: channel)
-        XCTAssertTrue(eventually { client.state.withLock { $0.chats.contains("replay: speed: 0.25 to 16") } })
+        XCTAssertTrue(eventually { client.state.withLock { $0.chats.contains("replay: speed: 0.25 to 16") } }, "a bad speed is answered")
         send(.chat(text: "/speed 16"), on: channel)
         send(.chat(text: "/play"), on: channel)
         XCTAssertTrue(eventually { client.state.withLock { $0.chats.contains { $0.contains("the end of the recording") } } }, "16× reaches the end")

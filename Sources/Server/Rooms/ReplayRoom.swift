@@ -141,7 +141,7 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
     private func status() -> String {
         let state = seekTarget.map { "seeking to \($0)" } ?? (isPlaying ? "playing" : "paused")
         let speedText = speed == speed.rounded() ? String(Int(speed)) : String(speed)
-        return "replay: tick \(replayer.game.tick) of \(lastTick) · \(speedText)× · \(state)"
+        return "tick \(replayer.game.tick) of \(lastTick) · \(speedText)× · \(state)"
     }
 
     private func broadcastStatus(_ note: String? = nil) {
