@@ -53,6 +53,7 @@ public struct EntitySchema: Hashable, Sendable {
     public var kinds: [EntityKind]
     public init(kinds: [EntityKind]) {
         precondition(kinds.enumerated().allSatisfy { Int($0.element.number) == $0.offset }, "kinds are numbered 0, 1, 2, …")
+        precondition(kinds.allSatisfy { $0.fields.count <= EntityFields.capacity }, "at most \(EntityFields.capacity) fields a kind")
         self.kinds = kinds
     }
     /// The most fields any kind has.
@@ -63,8 +64,8 @@ public struct EntitySchema: Hashable, Sendable {
 public struct EntityState: Hashable, Sendable {
     public var id: EntityID
     public var kind: UInt8
-    public var fields: [Int64]
-    public init(id: EntityID, kind: UInt8, fields: [Int64]) {
+    public var fields: EntityFields
+    public init(id: EntityID, kind: UInt8, fields: EntityFields) {
         self.id = id
         self.kind = kind
         self.fields = fields

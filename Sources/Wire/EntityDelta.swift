@@ -37,12 +37,10 @@ public struct EntityDeltaCodec: Sendable {
     public let schema: EntitySchema
     public let limits: SnapshotLimits
     private let indexBits: Int
-    private let fieldCountMax: Int
 
     public init(schema: EntitySchema, limits: SnapshotLimits = SnapshotLimits()) {
         self.schema = schema
         self.limits = limits
-        fieldCountMax = schema.fieldCountMax
         indexBits = bitsRequired(forSpan: UInt64(limits.entityIndexLimit - 1))
     }
 
@@ -93,27 +91,16 @@ public struct EntityDeltaCodec: Sendable {
         try writeIndices(removes.map(\.index), into: &stream, field: "removes")
         try writeCount(creates.count, into: &stream, field: "creates")
         var previous: Int64 = -1
-        // One scratch entity, refilled per entity: serialize takes its fields inout, and an entity's own fields are
-        // shared with the snapshot ring, so passing those would copy them (an allocation per entity).
-        var scratch = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
-        scratch.fields.reserveCapacity(fieldCountMax)
-        for entity in creates {
-            scratch.id = entity.id
-            scratch.kind = entity.kind
-            scratch.fields.removeAll(keepingCapacity: true)
-            scratch.fields.append(contentsOf: entity.fields)
-            try serializeIndexGap(&scratch.id.index, previous: &previous, stream: &stream)
-            try serializeCreatedBody(&scratch, stream: &stream)
+        for var entity in creates {  // a plain copy: fields are stored inline
+            try serializeIndexGap(&entity.id.index, previous: &previous, stream: &stream)
+            try serializeCreatedBody(&entity, stream: &stream)
         }
         try writeCount(updates.count, into: &stream, field: "updates")
         let updatesStart = stream.bitsProcessed
         previous = -1
-        for (old, new) in updates {
-            scratch.id = new.id
-            scratch.fields.removeAll(keepingCapacity: true)
-            scratch.fields.append(contentsOf: new.fields)
-            try serializeIndexGap(&scratch.id.index, previous: &previous, stream: &stream)
-            try serializeChangedFields(&scratch.fields, baseline: old.fields, kind: schema.kinds[Int(old.kind)], stream: &stream)
+        for (old, var new) in updates {
+            try serializeIndexGap(&new.id.index, previous: &previous, stream: &stream)
+            try serializeChangedFields(&new.fields, baseline: old.fields, kind: schema.kinds[Int(old.kind)], stream: &stream)
         }
         var summary = EntityDeltaSummary()
         summary.removes = removes.count
@@ -206,14 +193,14 @@ public struct EntityDeltaCodec: Sendable {
         try stream.serialize(&entity.id.generation, field: "generation")
         try stream.serialize(&entity.kind, in: 0...UInt8(schema.kinds.count - 1), field: "kind")
         let kind = schema.kinds[Int(entity.kind)]
-        if stream.isReading { entity.fields = [Int64](repeating: 0, count: kind.fields.count) }
+        if stream.isReading { entity.fields = EntityFields(repeating: 0, count: kind.fields.count) }
         guard entity.fields.count == kind.fields.count else { throw .outOfRange(field: "field count", value: Int64(entity.fields.count)) }
         for (position, field) in kind.fields.enumerated() {
             try stream.serialize(&entity.fields[position], in: field.range, field: "field")
         }
     }
 
-    private func serializeChangedFields<Stream: BitStream>(_ fields: inout [Int64], baseline: [Int64], kind: EntityKind,
+    private func serializeChangedFields<Stream: BitStream>(_ fields: inout EntityFields, baseline: EntityFields, kind: EntityKind,
                                                            stream: inout Stream) throws(WireError) {
         guard fields.count == kind.fields.count, baseline.count == kind.fields.count else {
             throw .outOfRange(field: "field count", value: Int64(fields.count))

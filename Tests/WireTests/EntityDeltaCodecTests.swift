@@ -33,7 +33,7 @@ final class EntityDeltaCodecTests: XCTestCase {
     private func randomEntity(index: UInt32, generation: UInt32, random: inout DeterministicRandom) -> EntityState {
         let kind = UInt8(random.nextInt(below: 2))
         let fields = schema.kinds[Int(kind)].fields.map { random.nextFixed(in: Fixed(raw: $0.range.lowerBound)...Fixed(raw: $0.range.upperBound)).raw }
-        return EntityState(id: EntityID(index: index, generation: generation), kind: kind, fields: fields)
+        return EntityState(id: EntityID(index: index, generation: generation), kind: kind, fields: EntityFields(fields))
     }
 
     private func randomWorld(count: Int, random: inout DeterministicRandom) -> [EntityState] {

@@ -130,7 +130,7 @@ final class WireVectorTests: XCTestCase {
         func entities(_ list: Any?) -> [EntityState] {
             (list as! [[String: Any]]).map { item in
                 EntityState(id: EntityID(index: UInt32(item["index"] as! Int), generation: UInt32(item["generation"] as! Int)),
-                            kind: UInt8(item["kind"] as! Int), fields: (item["fields"] as! [Int]).map(Int64.init))
+                            kind: UInt8(item["kind"] as! Int), fields: EntityFields((item["fields"] as! [Int]).map(Int64.init)))
             }
         }
         for entry in root["snapshots"] as! [[String: Any]] {
