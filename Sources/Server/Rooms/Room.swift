@@ -58,8 +58,10 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private var tickLateness = Histogram()
     private var lastPublishNs: UInt64 = 0
     private var chatRefillNs: UInt64 = 0
-    /// Records the session when the server records (`--record`); written by the recorder's writer thread.
-    private let recorder: SessionRecorder?
+    /// Records the session when the server records (`--record`); written by the recorder's writer thread. Made when
+    /// the room starts on its loop, so a room that never started leaves no file.
+    private var recorder: SessionRecorder?
+    private let makeRecorder: () -> SessionRecorder?
 
     /// A room running `game` with the server's settings.
     public init(game: G, context: RoomContext) {
@@ -70,10 +72,12 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         logger = context.logger
         directory = context.directory
         onConnectionClosed = context.connectionClosed
-        recorder = context.recordingSink.flatMap { sink in
-            let header = RecordingHeader(gameName: G.name, gameVersion: G.version, wireVersion: wireSubprotocol, seed: game.seed,
+        let seed = game.seed, config = G.encodeConfig(game.config)
+        makeRecorder = {
+            guard let sink = context.recordingSink else { return nil }
+            let header = RecordingHeader(gameName: G.name, gameVersion: G.version, wireVersion: wireSubprotocol, seed: seed,
                                          tickRateHz: context.settings.tickRateHz, snapshotEveryTicks: context.settings.snapshotEveryTicks,
-                                         config: G.encodeConfig(game.config), startUnixMs: wallClockUnixMs(), roomID: context.id,
+                                         config: config, startUnixMs: wallClockUnixMs(), roomID: context.id,
                                          keyframeEveryTicks: context.keyframeEveryTicks)
             return SessionRecorder(header: header, schema: G.schema, inputBitCount: G.inputBitCount, sink: sink,
                                    flushEveryTicks: context.settings.tickRateHz)
@@ -82,6 +86,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
 
     private func start(on loop: EventLoop) {
         self.loop = loop
+        recorder = makeRecorder()
         let periodNs = 1_000_000_000 / UInt64(core.settings.tickRateHz)
         let now = monotonicNowNs()
         emptySinceNs = now
