@@ -39,8 +39,9 @@ public struct Recording: Sendable {
 /// Reads recordings. Total: any bytes give a recording (possibly cut short and saying why) or a `RecordingError`,
 /// never a trap; sizes are checked before anything is allocated.
 public enum RecordingReader {
-    /// Largest file read (`tickwire replay` refuses bigger ones).
-    public static let fileBytesMax = 4 << 30
+    /// Largest file read (`tickwire replay` refuses bigger ones). A recording is held in memory decoded, about 20×
+    /// its size on disk, so this bounds memory to about 5 GiB; 256 MiB is over 10 hours of 64 players.
+    public static let fileBytesMax = 256 << 20
 
     /// Reads the file at `path`, for the game `G` (a recording of another game or game version is refused).
     public static func read<G: Game>(path: String, game: G.Type) throws(RecordingError) -> Recording {
