@@ -142,6 +142,14 @@ public struct BitReader: BitStream {
     public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
         precondition(bitCount >= 1 && bitCount <= 64)
         guard bitsRemaining >= bitCount else { throw .truncated(field: "\(field)") }
+        let byteIndex = bitPosition >> 3
+        if bitCount <= 56, byteIndex + 8 <= bytes.count {
+            // One unaligned 64-bit load covers the field (offset ≤ 7 plus ≤ 56 bits): most fields take this path.
+            let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: byteIndex, as: UInt64.self) })
+            value = (word >> UInt64(bitPosition & 7)) & ((1 << UInt64(bitCount)) - 1)
+            bitPosition += bitCount
+            return
+        }
         var result: UInt64 = 0
         var produced = 0
         while produced < bitCount {
