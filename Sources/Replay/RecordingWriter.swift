@@ -111,7 +111,8 @@ public final class RecordingWriter: RecordingSink, @unchecked Sendable {
                         descriptors[id] = descriptor
                     }
                 case .append(let id, let bytes):
-                    queuedBytes.subtract(bytes.count, ordering: .relaxed)
+                    // Counted until written, so the bound covers the chunk on its way to the disk too.
+                    defer { queuedBytes.subtract(bytes.count, ordering: .relaxed) }
                     guard let descriptor = descriptors[id] else { continue }
                     if !writeAll(descriptor, bytes) {
                         failures.add(1, ordering: .relaxed)
