@@ -7,18 +7,10 @@ import XCTest
 
 /// Recordings made by a real server with bots on real sockets.
 final class RecordingEndToEndTests: XCTestCase {
-    private func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "tickwire-recordings-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
-    private func recordings(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".twrec") }.sorted().map { directory + "/" + $0 }
-    }
+    private func recordings(in directory: String) -> [String] { recordingNames(in: directory).map { directory + "/" + $0 } }
 
     func testABotSessionOverRealSocketsIsRecordedAndVerifies() throws {
-        let directory = temporaryDirectory()
+        let directory = temporaryRecordingDirectory()
         var config = ServerConfig()
         config.port = 0
         config.loopCount = 2
@@ -52,7 +44,7 @@ final class RecordingEndToEndTests: XCTestCase {
         let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent(".build/debug/tickwire").path
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "needs the debug tickwire binary (swift build)")
-        let directory = temporaryDirectory()
+        let directory = temporaryRecordingDirectory()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--loops", "1", "--record", directory]

@@ -4,15 +4,7 @@ import XCTest
 
 /// The writer thread: files, order, retention, and the queue bound.
 final class RecordingWriterTests: XCTestCase {
-    private func temporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "tickwire-writer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
-    }
-
-    private func files(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".twrec") }.sorted()
-    }
+    private func files(in directory: String) -> [String] { recordingNames(in: directory) }
 
     /// Writes one recording of `bytes` bytes for `room`, waiting until the writer has written it.
     private func record(_ writer: RecordingWriter, room: String, bytes: Int, startMs: UInt64) throws {
@@ -23,7 +15,7 @@ final class RecordingWriterTests: XCTestCase {
     }
 
     func testAppendsLandInOrderAndRetentionKeepsTheNewestFiles() throws {
-        let directory = temporaryDirectory()
+        let directory = temporaryRecordingDirectory()
         var settings = RecordingSettings(directory: directory)
         settings.maxFiles = 2
         let writer = RecordingWriter(settings: settings, log: { _ in })
@@ -41,7 +33,7 @@ final class RecordingWriterTests: XCTestCase {
     }
 
     func testRetentionByBytesAndFileNamesAreSafe() throws {
-        let directory = temporaryDirectory()
+        let directory = temporaryRecordingDirectory()
         var settings = RecordingSettings(directory: directory)
         settings.maxBytes = 1500
         let writer = RecordingWriter(settings: settings, log: { _ in })
@@ -53,7 +45,7 @@ final class RecordingWriterTests: XCTestCase {
     }
 
     func testAFullQueueDropsAndCountsInsteadOfGrowing() throws {
-        let directory = temporaryDirectory()
+        let directory = temporaryRecordingDirectory()
         let writer = RecordingWriter(settings: RecordingSettings(directory: directory), log: { _ in })
         let file = try XCTUnwrap(writer.open(roomID: "big", startUnixMs: 0))
         // Two 48 MiB chunks back to back against a 64 MiB queue: the second arrives microseconds after the first,
