@@ -19,9 +19,9 @@ let package = Package(
         // `--name value` / `--name=value` command lines, shared by `tickwire serve` and `tickwire bots`.
         .target(name: "CommandLineFlags", path: "Sources/CommandLineFlags"),
         // RFC 6455 as pure state machines over bytes; no sockets.
-        .target(name: "WebSocket", path: "Sources/WebSocket"),
+        .target(name: "WebSocket", path: "Sources/WebSocket", swiftSettings: crossModuleOptimized),
         // epoll event loops, connections, write queues, timers, and WebSocket channels over them.
-        .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor"),
+        .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor", swiftSettings: crossModuleOptimized),
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
         .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine", "CommandLineFlags", "Replay"], path: "Sources/Server",
                 resources: [.copy("Static")], swiftSettings: crossModuleOptimized),
@@ -29,7 +29,8 @@ let package = Package(
         // Recordings: the file format (chunked, checksummed), the writer thread, the reader, re-simulation and verification.
         .target(name: "Replay", dependencies: ["Wire", "Engine"], path: "Sources/Replay"),
         // The bot swarm: many headless players on the Reactor's client side, with statistics and reports.
-        .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena", "CommandLineFlags"], path: "Sources/Bots"),
+        .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena", "CommandLineFlags"], path: "Sources/Bots",
+                swiftSettings: crossModuleOptimized),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
         .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor", "Replay"],
                           path: "Sources/TickwireBench"),

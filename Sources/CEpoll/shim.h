@@ -1,4 +1,4 @@
-// Linux calls that Swift's Glibc module does not expose (epoll, timerfd, eventfd, signalfd, accept4),
+// Linux calls that Swift's Glibc module does not expose (epoll, timerfd, eventfd, signalfd, accept4, getrandom),
 // and small wrappers around C macros and unions. Header-only: part of this package, not a dependency.
 #ifndef TICKWIRE_CEPOLL_SHIM_H
 #define TICKWIRE_CEPOLL_SHIM_H
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>

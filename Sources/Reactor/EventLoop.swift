@@ -50,6 +50,11 @@ public final class EventLoop: @unchecked Sendable {
     @inline(__always) func countReceived(_ count: Int) { bytesReceived.add(count, ordering: .relaxed) }
     @inline(__always) func countSent(_ count: Int) { bytesSent.add(count, ordering: .relaxed) }
 
+    /// Masking keys for this loop's client frames (loop thread only).
+    private var maskKeys = MaskKeyPool()
+    /// A fresh, unpredictable masking key for a client frame (loop thread only).
+    func nextMaskKey() -> UInt32 { maskKeys.next() }
+
     /// Monotonic time at the start of the current loop iteration.
     public private(set) var nowNs: UInt64 = monotonicNowNs()
 

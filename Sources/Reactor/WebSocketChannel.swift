@@ -91,7 +91,7 @@ public final class WebSocketChannel: TCPConnectionDelegate {
         let base = scratch.baseAddress!
         var offset = 0
         for payload in payloads {
-            let maskKey: UInt32? = role == .client ? WebSocketMask.randomKey() : nil
+            let maskKey: UInt32? = role == .client ? connection.loop.nextMaskKey() : nil
             offset += WebSocketFrameEncoder.writeHeader(to: base + offset, opcode: .binary, fin: true, payloadLength: payload.count, maskKey: maskKey)
             payload.withUnsafeBytes { source in
                 if let start = source.baseAddress, !source.isEmpty { (base + offset).copyMemory(from: start, byteCount: source.count) }
@@ -120,7 +120,7 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     }
 
     private func writeFrame(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool) -> Bool {
-        let maskKey: UInt32? = role == .client ? WebSocketMask.randomKey() : nil
+        let maskKey: UInt32? = role == .client ? connection.loop.nextMaskKey() : nil
         let scratch = connection.loop.scratchBuffer
         let headerLength = WebSocketFrameEncoder.headerLength(payloadLength: payload.count, masked: maskKey != nil)
         if headerLength + payload.count <= scratch.count {

@@ -74,54 +74,107 @@ extension BitStream {
     }
 }
 
-/// Writes fields into bytes, least significant bit first within each byte.
+/// Writes fields into bytes, least significant bit first within each byte. Bits collect in a 64-bit word that is
+/// stored whole when full: one store per 64 bits, not one per byte (snapshot encoding is the server's hot loop).
 public struct BitWriter: BitStream {
-    /// The bytes written so far (the last one may be partly filled).
-    public private(set) var bytes: [UInt8] = []
-    private var scratch: UInt64 = 0
-    private var scratchBits = 0
+    /// Whole words written so far, little-endian bit order.
+    private(set) var words: [UInt64] = []
+    /// Bits not yet in `words` (fewer than 64), in the low bits.
+    private(set) var pending: UInt64 = 0
+    private(set) var pendingBits = 0
 
-    /// An empty writer.
-    public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+    /// An empty writer with room for `capacity` bytes.
+    public init(capacity: Int = 64) { words.reserveCapacity((capacity + 7) / 8) }
 
     public var isReading: Bool { false }
 
     /// Bits written so far.
-    public var bitCount: Int { bytes.count * 8 + scratchBits }
+    public var bitCount: Int { words.count &* 64 &+ pendingBits }
     public var bitsProcessed: Int { bitCount }
 
-    public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
+    /// The bytes written so far, the last one zero-padded.
+    public var bytes: [UInt8] {
+        var copy = self
+        return copy.finish()
+    }
+
+    /// Appends the low `bitCount` bits of `value` (1...64).
+    @inline(__always)
+    public mutating func write(_ value: UInt64, bitCount: Int) {
         precondition(bitCount >= 1 && bitCount <= 64)
-        let masked = bitCount == 64 ? value : value & ((1 << UInt64(bitCount)) - 1)
-        var remaining = bitCount
-        var pending = masked
-        while remaining > 0 {
-            let take = min(remaining, 64 - scratchBits)
-            let chunk = take == 64 ? pending : pending & ((1 << UInt64(take)) - 1)
-            scratch |= chunk << UInt64(scratchBits)
-            scratchBits += take
-            remaining -= take
-            pending = take == 64 ? 0 : pending >> UInt64(take)
-            while scratchBits >= 8 {
-                bytes.append(UInt8(truncatingIfNeeded: scratch))
-                scratch >>= 8
-                scratchBits -= 8
-            }
+        let masked = bitCount == 64 ? value : value & ((1 &<< UInt64(bitCount)) &- 1)
+        pending |= masked &<< UInt64(pendingBits)
+        let total = pendingBits &+ bitCount
+        if total >= 64 {
+            words.append(pending)
+            pending = pendingBits == 0 ? 0 : masked &>> UInt64(64 &- pendingBits)
+            pendingBits = total &- 64
+        } else {
+            pendingBits = total
         }
     }
 
+    /// Appends `bitCount` bits held in `source` words (least significant first), as another writer's `words`
+    /// left them: pre-encoded pieces are copied into many messages this way.
+    @inline(__always)
+    public mutating func write(words source: UnsafeBufferPointer<UInt64>, bitCount: Int) {
+        var remaining = bitCount
+        var index = 0
+        while remaining >= 64 {
+            write(source[index], bitCount: 64)
+            index &+= 1
+            remaining &-= 64
+        }
+        if remaining > 0 { write(source[index], bitCount: remaining) }
+    }
+
+    /// Appends everything `other` wrote (bit for bit, without its padding).
+    public mutating func write(_ other: BitWriter) {
+        other.words.withUnsafeBufferPointer { write(words: $0, bitCount: other.words.count &* 64) }
+        if other.pendingBits > 0 { write(other.pending, bitCount: other.pendingBits) }
+    }
+
+    /// Empties the writer and keeps its storage.
+    public mutating func removeAll() {
+        words.removeAll(keepingCapacity: true)
+        pending = 0
+        pendingBits = 0
+    }
+
+    public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
+        write(value, bitCount: bitCount)
+    }
+
     public mutating func alignToByte(field: StaticString) throws(WireError) {
-        if scratchBits > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: scratch))
-            scratch = 0
-            scratchBits = 0
+        let aligned = (pendingBits &+ 7) & ~7
+        if aligned == 64 {
+            words.append(pending)
+            pending = 0
+            pendingBits = 0
+        } else {
+            pendingBits = aligned
         }
     }
 
     /// The finished bytes (pads the last byte with zeros).
     public mutating func finish() -> [UInt8] {
         try? alignToByte(field: "end")
-        return bytes
+        let byteCount = words.count &* 8 &+ pendingBits / 8
+        let fullWords = words
+        let tail = pending
+        return [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            fullWords.withUnsafeBytes { source in
+                // Words are stored in the machine's order; the wire is little-endian bytes.
+                for (index, word) in source.bindMemory(to: UInt64.self).enumerated() {
+                    raw.storeBytes(of: word.littleEndian, toByteOffset: index &* 8, as: UInt64.self)
+                }
+            }
+            withUnsafeBytes(of: tail.littleEndian) { tailBytes in
+                for index in 0..<(byteCount &- fullWords.count &* 8) { raw[fullWords.count &* 8 &+ index] = tailBytes[index] }
+            }
+            initialized = byteCount
+        }
     }
 }
 

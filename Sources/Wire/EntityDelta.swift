@@ -36,12 +36,22 @@ public struct EntityDeltaSummary: Sendable, Equatable {
 public struct EntityDeltaCodec: Sendable {
     public let schema: EntitySchema
     public let limits: SnapshotLimits
-    private let indexBits: Int
+    /// Every kind's fields, flattened (kind k's are `fieldCodings[kindFieldStart[k]..<kindFieldStart[k + 1]]`):
+    /// the per-field loops read plain numbers, never the schema's names and arrays.
+    let fieldCodings: [FieldCoding]
+    let kindFieldStart: [Int]
 
     public init(schema: EntitySchema, limits: SnapshotLimits = SnapshotLimits()) {
         self.schema = schema
         self.limits = limits
-        indexBits = bitsRequired(forSpan: UInt64(limits.entityIndexLimit - 1))
+        var codings: [FieldCoding] = []
+        var starts = [0]
+        for kind in schema.kinds {
+            codings += kind.fields.map(FieldCoding.init)
+            starts.append(codings.count)
+        }
+        fieldCodings = codings
+        kindFieldStart = starts
     }
 
     /// Writes `current` (sorted by slot index) as a delta against `baseline` (sorted by slot index).
@@ -100,7 +110,7 @@ public struct EntityDeltaCodec: Sendable {
         previous = -1
         for (old, var new) in updates {
             try serializeIndexGap(&new.id.index, previous: &previous, stream: &stream)
-            try serializeChangedFields(&new.fields, baseline: old.fields, kind: schema.kinds[Int(old.kind)], stream: &stream)
+            try serializeChangedFields(&new.fields, baseline: old.fields, kind: old.kind, stream: &stream)
         }
         var summary = EntityDeltaSummary()
         summary.removes = removes.count
@@ -111,75 +121,109 @@ public struct EntityDeltaCodec: Sendable {
     }
 
     /// Reads a delta and applies it to `baseline` (sorted by slot index, as `decode` returns it); the result is
-    /// sorted by slot index. Removes, creates and updates each come in ascending order, so this is a linear merge:
-    /// no dictionary and no sort per snapshot (bots decode 100,000 snapshots a second).
+    /// sorted by slot index.
     public func decode(from reader: inout BitReader, against baseline: [EntityState]) throws(WireError) -> [EntityState] {
-        let baseline = Self.sortedUnique(baseline)
-        // Removes: the baseline without them.
-        let removeCount = try readCount(from: &reader, field: "removes")
-        var kept: [EntityState] = []
-        kept.reserveCapacity(baseline.count)
-        var baselinePosition = 0
-        var previous: Int64 = -1
-        for _ in 0..<removeCount {
-            var index: UInt32 = 0
-            try serializeIndexGap(&index, previous: &previous, stream: &reader)
-            while baselinePosition < baseline.count, baseline[baselinePosition].id.index < index {
-                kept.append(baseline[baselinePosition])
-                baselinePosition += 1
+        try decode(from: &reader, againstSorted: Self.sortedUnique(baseline))
+    }
+
+    /// `decode` for a baseline known to be strictly ascending by slot index (one `decode` returned). Removes,
+    /// creates and updates each come in ascending order, so the result is built by copying the baseline's runs
+    /// between removes and creates whole, then decoding each update in place: no dictionary, no sort, no
+    /// per-entity copies of the unchanged world (bots decode 100,000 snapshots a second).
+    func decode(from reader: inout BitReader, againstSorted baseline: [EntityState]) throws(WireError) -> [EntityState] {
+        try baseline.withUnsafeBufferPointer { baseline throws(WireError) -> [EntityState] in
+            // Removes: each must name a baseline entity. Kept as baseline positions.
+            let removeCount = try readCount(from: &reader, field: "removes")
+            var removedPositions: [Int] = []
+            removedPositions.reserveCapacity(removeCount)
+            var baselinePosition = 0
+            var previous: Int64 = -1
+            for _ in 0..<removeCount {
+                var index: UInt32 = 0
+                try serializeIndexGap(&index, previous: &previous, stream: &reader)
+                while baselinePosition < baseline.count, baseline[baselinePosition].id.index < index { baselinePosition &+= 1 }
+                guard baselinePosition < baseline.count, baseline[baselinePosition].id.index == index else {
+                    throw .outOfRange(field: "remove of an unknown entity", value: Int64(index))
+                }
+                removedPositions.append(baselinePosition)
+                baselinePosition &+= 1
             }
-            guard baselinePosition < baseline.count, baseline[baselinePosition].id.index == index else {
-                throw .outOfRange(field: "remove of an unknown entity", value: Int64(index))
+            // Creates: each must land on a slot the baseline (without its removes) leaves free.
+            let createCount = try readCount(from: &reader, field: "creates")
+            var created: [EntityState] = []
+            created.reserveCapacity(createCount)
+            baselinePosition = 0
+            var removedIndex = 0
+            previous = -1
+            for _ in 0..<createCount {
+                var entity = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
+                try serializeIndexGap(&entity.id.index, previous: &previous, stream: &reader)
+                try serializeCreatedBody(&entity, stream: &reader)
+                while baselinePosition < baseline.count, baseline[baselinePosition].id.index < entity.id.index { baselinePosition &+= 1 }
+                while removedIndex < removedPositions.count, removedPositions[removedIndex] < baselinePosition { removedIndex &+= 1 }
+                let occupied = baselinePosition < baseline.count && baseline[baselinePosition].id.index == entity.id.index
+                let freed = removedIndex < removedPositions.count && removedPositions[removedIndex] == baselinePosition
+                guard !occupied || freed else { throw .outOfRange(field: "create over a live entity", value: Int64(entity.id.index)) }
+                created.append(entity)
             }
-            baselinePosition += 1
+            // The world: the baseline's runs between removed positions, copied whole, with the creates merged in.
+            var result: [EntityState] = []
+            result.reserveCapacity(baseline.count - removeCount + createCount)
+            removedIndex = 0
+            func appendKept(_ range: Range<Int>) {
+                var start = range.lowerBound
+                while removedIndex < removedPositions.count, removedPositions[removedIndex] < range.upperBound {
+                    let removed = removedPositions[removedIndex]
+                    result.append(contentsOf: UnsafeBufferPointer(rebasing: baseline[start..<removed]))
+                    start = removed &+ 1
+                    removedIndex &+= 1
+                }
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: baseline[start..<range.upperBound]))
+            }
+            baselinePosition = 0
+            for entity in created {
+                // The first baseline entity at or past the create's slot (binary search: runs are long).
+                var low = baselinePosition, high = baseline.count
+                while low < high {
+                    let middle = (low &+ high) >> 1
+                    if baseline[middle].id.index < entity.id.index { low = middle &+ 1 } else { high = middle }
+                }
+                appendKept(baselinePosition..<low)
+                baselinePosition = low
+                result.append(entity)
+            }
+            appendKept(baselinePosition..<baseline.count)
+            // Updates, decoded in place.
+            let updateCount = try readCount(from: &reader, field: "updates")
+            try result.withUnsafeMutableBufferPointer { result throws(WireError) in
+                var position = 0
+                previous = -1
+                for _ in 0..<updateCount {
+                    var index: UInt32 = 0
+                    try serializeIndexGap(&index, previous: &previous, stream: &reader)
+                    while position < result.count, result[position].id.index < index { position &+= 1 }
+                    guard position < result.count, result[position].id.index == index else {
+                        throw .outOfRange(field: "update of an unknown entity", value: Int64(index))
+                    }
+                    let baselineFields = result[position].fields
+                    try serializeChangedFields(&result[position].fields, baseline: baselineFields, kind: result[position].kind, stream: &reader)
+                }
+            }
+            guard result.count <= limits.entityCountMax else { throw .outOfRange(field: "entity count", value: Int64(result.count)) }
+            return result
         }
-        kept.append(contentsOf: baseline[baselinePosition...])
-        // Creates, merged in.
-        let createCount = try readCount(from: &reader, field: "creates")
-        var merged: [EntityState] = []
-        merged.reserveCapacity(kept.count + createCount)
-        var keptPosition = 0
-        previous = -1
-        for _ in 0..<createCount {
-            var entity = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
-            try serializeIndexGap(&entity.id.index, previous: &previous, stream: &reader)
-            try serializeCreatedBody(&entity, stream: &reader)
-            while keptPosition < kept.count, kept[keptPosition].id.index < entity.id.index {
-                merged.append(kept[keptPosition])
-                keptPosition += 1
-            }
-            guard keptPosition == kept.count || kept[keptPosition].id.index != entity.id.index else {
-                throw .outOfRange(field: "create over a live entity", value: Int64(entity.id.index))
-            }
-            merged.append(entity)
-        }
-        merged.append(contentsOf: kept[keptPosition...])
-        // Updates, in place.
-        let updateCount = try readCount(from: &reader, field: "updates")
-        var position = 0
-        previous = -1
-        for _ in 0..<updateCount {
-            var index: UInt32 = 0
-            try serializeIndexGap(&index, previous: &previous, stream: &reader)
-            while position < merged.count, merged[position].id.index < index { position += 1 }
-            guard position < merged.count, merged[position].id.index == index else {
-                throw .outOfRange(field: "update of an unknown entity", value: Int64(index))
-            }
-            let baselineFields = merged[position].fields
-            try serializeChangedFields(&merged[position].fields, baseline: baselineFields, kind: schema.kinds[Int(merged[position].kind)],
-                                       stream: &reader)
-        }
-        guard merged.count <= limits.entityCountMax else { throw .outOfRange(field: "entity count", value: Int64(merged.count)) }
-        return merged
     }
 
     /// The baseline itself when it is strictly ascending by slot index (always, for one `decode` returned);
     /// otherwise sorted, the last of equal indices kept.
     private static func sortedUnique(_ entities: [EntityState]) -> [EntityState] {
-        var ascending = true
-        for position in entities.indices.dropFirst() where entities[position - 1].id.index >= entities[position].id.index {
-            ascending = false
-            break
+        let ascending = entities.withUnsafeBufferPointer { buffer in
+            var position = 1
+            while position < buffer.count {
+                if buffer[position &- 1].id.index >= buffer[position].id.index { return false }
+                position &+= 1
+            }
+            return true
         }
         if ascending { return entities }
         var byIndex: [UInt32: EntityState] = [:]
@@ -189,48 +233,76 @@ public struct EntityDeltaCodec: Sendable {
 
     // MARK: Pieces shared by both directions
 
-    private func serializeCreatedBody<Stream: BitStream>(_ entity: inout EntityState, stream: inout Stream) throws(WireError) {
+    func serializeCreatedBody<Stream: BitStream>(_ entity: inout EntityState, stream: inout Stream) throws(WireError) {
         try stream.serialize(&entity.id.generation, field: "generation")
         try stream.serialize(&entity.kind, in: 0...UInt8(schema.kinds.count - 1), field: "kind")
-        let kind = schema.kinds[Int(entity.kind)]
-        if stream.isReading { entity.fields = EntityFields(repeating: 0, count: kind.fields.count) }
-        guard entity.fields.count == kind.fields.count else { throw .outOfRange(field: "field count", value: Int64(entity.fields.count)) }
-        for (position, field) in kind.fields.enumerated() {
-            try stream.serialize(&entity.fields[position], in: field.range, field: "field")
+        let first = kindFieldStart[Int(entity.kind)], end = kindFieldStart[Int(entity.kind) + 1]
+        if stream.isReading { entity.fields = EntityFields(repeating: 0, count: end - first) }
+        guard entity.fields.count == end - first else { throw .outOfRange(field: "field count", value: Int64(entity.fields.count)) }
+        try fieldCodings.withUnsafeBufferPointer { codings throws(WireError) in
+            for position in 0..<(end - first) {
+                try serializeAbsolute(&entity.fields[position], codings[first &+ position], stream: &stream)
+            }
         }
     }
 
-    private func serializeChangedFields<Stream: BitStream>(_ fields: inout EntityFields, baseline: EntityFields, kind: EntityKind,
-                                                           stream: inout Stream) throws(WireError) {
-        guard fields.count == kind.fields.count, baseline.count == kind.fields.count else {
+    func serializeChangedFields<Stream: BitStream>(_ fields: inout EntityFields, baseline: EntityFields, kind: UInt8,
+                                                   stream: inout Stream) throws(WireError) {
+        let first = kindFieldStart[Int(kind)], count = kindFieldStart[Int(kind) + 1] - first
+        guard fields.count == count, baseline.count == count else {
             throw .outOfRange(field: "field count", value: Int64(fields.count))
         }
-        for (position, field) in kind.fields.enumerated() {
-            var changed = fields[position] != baseline[position]
-            try stream.serialize(&changed, field: "field changed")
-            guard changed else { continue }
-            if field.smallDeltaBits > 0 {
-                let reach = Int64(1) << Int64(field.smallDeltaBits - 1)
-                var delta = fields[position] &- baseline[position]
-                var small = delta != 0 && delta >= -reach && delta < reach
-                try stream.serialize(&small, field: "small delta")
-                if small {
-                    try stream.serialize(&delta, in: -reach...(reach - 1), field: "delta")
-                    if stream.isReading {
-                        let value = baseline[position] &+ delta
-                        guard field.range.contains(value) else { throw .outOfRange(field: "delta result", value: value) }
-                        fields[position] = value
+        try fieldCodings.withUnsafeBufferPointer { codings throws(WireError) in
+            for position in 0..<count {
+                let coding = codings[first &+ position]
+                var changedBit: UInt64 = fields[position] != baseline[position] ? 1 : 0
+                try stream.serializeBits(&changedBit, bitCount: 1, field: "field changed")
+                guard changedBit != 0 else { continue }
+                if coding.smallDeltaBits > 0 {
+                    let delta = fields[position] &- baseline[position]
+                    var smallBit: UInt64 = delta != 0 && delta >= -coding.reach && delta < coding.reach ? 1 : 0
+                    try stream.serializeBits(&smallBit, bitCount: 1, field: "small delta")
+                    if smallBit != 0 {
+                        // Two's complement offset by `reach`: the range -reach...reach-1 in smallDeltaBits bits.
+                        var bits = UInt64(bitPattern: delta &+ coding.reach)
+                        try stream.serializeBits(&bits, bitCount: coding.smallDeltaBits, field: "delta")
+                        if stream.isReading {
+                            let value = baseline[position] &+ (Int64(bitPattern: bits) &- coding.reach)
+                            guard value >= coding.lowerBound && value <= coding.upperBound else {
+                                throw .outOfRange(field: "delta result", value: value)
+                            }
+                            fields[position] = value
+                        }
+                        continue
                     }
-                    continue
                 }
+                try serializeAbsolute(&fields[position], coding, stream: &stream)
             }
-            try stream.serialize(&fields[position], in: field.range, field: "field")
+        }
+    }
+
+    /// A field's value in its range's bits (what `serialize(_:in:field:)` does, with the bit count precomputed).
+    @inline(__always)
+    private func serializeAbsolute<Stream: BitStream>(_ value: inout Int64, _ coding: FieldCoding, stream: inout Stream) throws(WireError) {
+        guard coding.bitCount > 0 else {
+            value = coding.lowerBound
+            return
+        }
+        var bits: UInt64 = 0
+        if !stream.isReading {
+            guard value >= coding.lowerBound && value <= coding.upperBound else { throw .outOfRange(field: "field", value: value) }
+            bits = UInt64(bitPattern: value &- coding.lowerBound)
+        }
+        try stream.serializeBits(&bits, bitCount: coding.bitCount, field: "field")
+        if stream.isReading {
+            guard bits <= coding.span else { throw .outOfRange(field: "field", value: coding.lowerBound &+ Int64(bitPattern: bits)) }
+            value = coding.lowerBound &+ Int64(bitPattern: bits)
         }
     }
 
     /// Ascending indices as gaps: "0" = next index; "10"+4 bits = up to 16 ahead; "110"+8 bits = up to 272
     /// ahead; "111" + the absolute index.
-    private func serializeIndexGap<Stream: BitStream>(_ index: inout UInt32, previous: inout Int64, stream: inout Stream) throws(WireError) {
+    func serializeIndexGap<Stream: BitStream>(_ index: inout UInt32, previous: inout Int64, stream: inout Stream) throws(WireError) {
         var gap = Int64(index) - previous - 1
         if !stream.isReading { precondition(gap >= 0, "indices must ascend") }
         var oneAhead = gap == 0
@@ -261,7 +333,7 @@ public struct EntityDeltaCodec: Sendable {
         previous = value
     }
 
-    private func writeCount<Stream: BitStream>(_ count: Int, into stream: inout Stream, field: StaticString) throws(WireError) {
+    func writeCount<Stream: BitStream>(_ count: Int, into stream: inout Stream, field: StaticString) throws(WireError) {
         var value = count
         try stream.serialize(&value, in: 0...limits.entityCountMax, field: field)
     }
@@ -272,21 +344,31 @@ public struct EntityDeltaCodec: Sendable {
         return value
     }
 
-    private func writeIndices<Stream: BitStream>(_ indices: [UInt32], into stream: inout Stream, field: StaticString) throws(WireError) {
+    func writeIndices<Stream: BitStream>(_ indices: [UInt32], into stream: inout Stream, field: StaticString) throws(WireError) {
         try writeCount(indices.count, into: &stream, field: field)
         var previous: Int64 = -1
         for var index in indices { try serializeIndexGap(&index, previous: &previous, stream: &stream) }
     }
+}
 
-    private func readIndices(from reader: inout BitReader, field: StaticString) throws(WireError) -> [UInt32] {
-        let count = try readCount(from: &reader, field: field)
-        var previous: Int64 = -1
-        var indices: [UInt32] = []
-        for _ in 0..<count {
-            var index: UInt32 = 0
-            try serializeIndexGap(&index, previous: &previous, stream: &reader)
-            indices.append(index)
-        }
-        return indices
+/// One field's coding, flattened from its `EntityField`.
+struct FieldCoding {
+    var lowerBound: Int64
+    var upperBound: Int64
+    /// `upperBound - lowerBound`, as the bits can hold it.
+    var span: UInt64
+    /// Bits of an absolute value.
+    var bitCount: Int
+    /// Bits of a small delta (0: never a delta), and half the deltas it reaches.
+    var smallDeltaBits: Int
+    var reach: Int64
+
+    init(_ field: EntityField) {
+        lowerBound = field.range.lowerBound
+        upperBound = field.range.upperBound
+        span = UInt64(bitPattern: field.range.upperBound &- field.range.lowerBound)
+        bitCount = bitsRequired(forSpan: span)
+        smallDeltaBits = field.smallDeltaBits
+        reach = field.smallDeltaBits > 0 ? Int64(1) << Int64(field.smallDeltaBits - 1) : 0
     }
 }

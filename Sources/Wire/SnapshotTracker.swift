@@ -36,7 +36,7 @@ public struct SnapshotTracker {
         let entities: [EntityState]
         do throws(WireError) {
             try reader.alignToByte(field: "delta")
-            entities = try codec.decode(from: &reader, against: baseline)
+            entities = try codec.decode(from: &reader, againstSorted: baseline)  // every baseline here came from decode
             try reader.finish()
         } catch {
             return .failure(.malformed(error))

@@ -3,15 +3,8 @@ import Wire
 import XCTest
 
 final class EntityDeltaCodecTests: XCTestCase {
-    private let schema = EntitySchema(kinds: [
-        EntityKind(number: 0, name: "player", fields: [
-            EntityField("x", range: 0...(1 << 20), smallDeltaBits: 8), EntityField("y", range: 0...(1 << 20), smallDeltaBits: 8),
-            EntityField("health", range: 0...100), EntityField("aim", range: 0...65535, smallDeltaBits: 6),
-        ]),
-        EntityKind(number: 1, name: "projectile", fields: [
-            EntityField("x", range: 0...(1 << 20), smallDeltaBits: 10), EntityField("y", range: 0...(1 << 20), smallDeltaBits: 10),
-        ]),
-    ])
+    private let schema = RandomWorlds.schema
+    private let worlds = RandomWorlds()
 
     private func encode(_ current: [EntityState], against baseline: [EntityState], codec: EntityDeltaCodec) throws -> (bytes: [UInt8], bits: Int) {
         var writer = BitWriter()
@@ -30,51 +23,12 @@ final class EntityDeltaCodecTests: XCTestCase {
         return states
     }
 
-    private func randomEntity(index: UInt32, generation: UInt32, random: inout DeterministicRandom) -> EntityState {
-        let kind = UInt8(random.nextInt(below: 2))
-        let fields = schema.kinds[Int(kind)].fields.map { random.nextFixed(in: Fixed(raw: $0.range.lowerBound)...Fixed(raw: $0.range.upperBound)).raw }
-        return EntityState(id: EntityID(index: index, generation: generation), kind: kind, fields: EntityFields(fields))
-    }
-
-    private func randomWorld(count: Int, random: inout DeterministicRandom) -> [EntityState] {
-        var indices = Set<UInt32>()
-        while indices.count < count { indices.insert(UInt32(random.nextInt(below: 2000))) }
-        return indices.sorted().map { randomEntity(index: $0, generation: UInt32(random.nextInt(below: 3)), random: &random) }
-    }
-
-    /// Moves some entities a little, some a lot, removes some, recreates some in place, adds some.
-    private func mutate(_ world: [EntityState], random: inout DeterministicRandom) -> [EntityState] {
-        var next: [EntityState] = []
-        for var entity in world {
-            switch random.nextInt(below: 10) {
-            case 0: continue  // removed
-            case 1: next.append(randomEntity(index: entity.id.index, generation: entity.id.generation + 1, random: &random))
-            case 2, 3, 4:
-                let kind = schema.kinds[Int(entity.kind)]
-                for (position, field) in kind.fields.enumerated() where random.nextInt(below: 2) == 0 {
-                    let step = Int64(random.nextInt(in: -300...300))
-                    entity.fields[position] = min(max(entity.fields[position] + step, field.range.lowerBound), field.range.upperBound)
-                }
-                next.append(entity)
-            default: next.append(entity)  // unchanged
-            }
-        }
-        let used = Set(next.map(\.id.index))
-        for _ in 0..<random.nextInt(below: 5) {
-            let index = UInt32(random.nextInt(below: 2000))
-            if !used.contains(index) && !next.contains(where: { $0.id.index == index }) {
-                next.append(randomEntity(index: index, generation: 0, random: &random))
-            }
-        }
-        return next.sorted { $0.id.index < $1.id.index }
-    }
-
     func testRandomDeltasRoundTripAgainstRandomBaselinesIncludingNone() throws {
         let codec = EntityDeltaCodec(schema: schema)
         var random = DeterministicRandom(seed: 2026)
         for _ in 0..<300 {
-            let baseline = random.nextInt(below: 4) == 0 ? [] : randomWorld(count: random.nextInt(below: 60), random: &random)
-            let current = mutate(baseline, random: &random)
+            let baseline = random.nextInt(below: 4) == 0 ? [] : worlds.randomWorld(count: random.nextInt(below: 60), random: &random)
+            let current = worlds.mutate(baseline, random: &random)
             let encoded = try encode(current, against: baseline, codec: codec)
             XCTAssertEqual(try decode(encoded.bytes, against: baseline, codec: codec), current)
         }
@@ -83,7 +37,7 @@ final class EntityDeltaCodecTests: XCTestCase {
     func testUnchangedEntitiesCostNothing() throws {
         let codec = EntityDeltaCodec(schema: schema)
         var random = DeterministicRandom(seed: 1)
-        let world = randomWorld(count: 500, random: &random)
+        let world = worlds.randomWorld(count: 500, random: &random)
         let encoded = try encode(world, against: world, codec: codec)
         XCTAssertEqual(encoded.bits, 3 * 13, "three empty counts of 13 bits each (0...4096), nothing per entity")
     }
@@ -124,7 +78,7 @@ final class EntityDeltaCodecTests: XCTestCase {
     func testRandomBytesNeverTrapTheDecoder() {
         let codec = EntityDeltaCodec(schema: schema, limits: SnapshotLimits(entityCountMax: 256, entityIndexLimit: 4096))
         var random = DeterministicRandom(seed: 99)
-        let baseline = randomWorld(count: 20, random: &random).map {
+        let baseline = worlds.randomWorld(count: 20, random: &random).map {
             EntityState(id: EntityID(index: $0.id.index % 4096, generation: $0.id.generation), kind: $0.kind, fields: $0.fields)
         }
         for _ in 0..<20_000 {

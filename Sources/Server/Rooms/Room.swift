@@ -172,7 +172,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             let world = core.game.worldSize
             send(.welcome(.init(player: player, tickRateHz: core.settings.tickRateHz,
                                 snapshotRateHz: core.settings.tickRateHz / core.settings.snapshotEveryTicks,
-                                serverTick: core.game.tick, worldWidthRaw: UInt32(clamping: world.x.raw),
+                                serverTick: core.currentTick, worldWidthRaw: UInt32(clamping: world.x.raw),
                                 worldHeightRaw: UInt32(clamping: world.y.raw), resumeToken: token)), to: channel)
             // Names: everyone present to the newcomer, the newcomer to everyone.
             for (otherPlayer, otherKey) in memberByPlayer where otherKey != key {
@@ -186,7 +186,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "input before join") }
             core.receiveInput(from: player, sequence: sequence, acknowledgedTick: acknowledgedTick, bits: bits)
         case .ping(let clientTimeUs):
-            send(.pong(clientTimeUs: clientTimeUs, serverTimeUs: monotonicNowNs() / 1000, serverTick: core.game.tick), to: channel)
+            send(.pong(clientTimeUs: clientTimeUs, serverTimeUs: monotonicNowNs() / 1000, serverTick: core.currentTick), to: channel)
         case .chat(let text):
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "chat before join") }
             guard member.chatTokens > 0 else { return }  // over the rate: dropped
@@ -282,7 +282,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                 writeSnapshot(header: header, delta: delta, to: member.channel)
             }
         } catch {
-            logger.error("room \(id): snapshot encoding failed at tick \(core.game.tick): \(error)")
+            logger.error("room \(id): snapshot encoding failed at tick \(core.currentTick): \(error)")
         }
     }
 
@@ -321,7 +321,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         let players = members.values.filter { $0.player != nil && !$0.spectator }.count
         return RoomSummary(id: id, loopIndex: loop.index, players: players,
                            spectators: members.values.filter { $0.spectator }.count, tickRateHz: core.settings.tickRateHz,
-                           tick: core.game.tick, tickLatenessUsP99: p99(latenessUs), tickDurationUsP99: p99(durationUs),
+                           tick: core.currentTick, tickLatenessUsP99: p99(latenessUs), tickDurationUsP99: p99(durationUs),
                            snapshotsSkipped: snapshotsSkipped, inputsDropped: core.inputsDroppedTotal, decodeErrors: decodeErrors,
                            ticksTotal: ticksTotal, tickDuration: tickDuration, tickLateness: tickLateness)
     }

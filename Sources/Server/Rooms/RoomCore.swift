@@ -19,6 +19,8 @@ public struct TickOutcome: Sendable {
 public final class RoomCore<G: Game> {
     /// The simulation.
     public private(set) var game: G
+    /// The game's tick, kept apart: reading `game.tick` through the generic room copies the whole game.
+    public private(set) var currentTick: UInt32
     public let settings: RoomSettings
     public let codec: EntityDeltaCodec
 
@@ -36,6 +38,8 @@ public final class RoomCore<G: Game> {
     /// Past snapshots, newest last, at most `baselineWindowTicks` old.
     private var ring: [SnapshotRecord] = []
     private var interestGrid: SpatialGrid
+    /// Scratch for `visiblePositions`: one bit per entity position, all zero between calls.
+    private var visibleMarks: [UInt64] = []
 
     /// Inputs dropped in all (full buffers, stale sequences), for metrics.
     public private(set) var inputsDroppedTotal = 0
@@ -52,6 +56,7 @@ public final class RoomCore<G: Game> {
 
     public init(game: G, settings: RoomSettings, playersMax: Int = 256, spectatorsMax: Int = 1024) {
         self.game = game
+        currentTick = game.tick
         self.settings = settings
         self.playersMax = playersMax
         self.spectatorsMax = spectatorsMax
@@ -67,17 +72,15 @@ public final class RoomCore<G: Game> {
 
     /// The player's connection dropped: it stays in the world, standing still, until it resumes or leaves.
     public func suspend(_ player: PlayerID) {
-        guard var client = clients[player] else { return }
-        client.inputs.stopMoving()
-        clients[player] = client
+        updateClient(player) { $0.inputs.stopMoving() }
     }
 
     /// The player came back on a new connection: it has no snapshots yet, so the next one is full.
     public func resume(_ player: PlayerID) {
-        guard var client = clients[player] else { return }
-        client.acknowledgedTick = nil
-        client.sentViews = []
-        clients[player] = client
+        updateClient(player) { client in
+            client.acknowledgedTick = nil
+            client.sentViews = []
+        }
     }
 
     /// Reserves a player id; the player enters the world at the next tick. Nil when the room is full.
@@ -104,21 +107,30 @@ public final class RoomCore<G: Game> {
     /// Takes an input message; false when it was dropped (stale, or the buffer is full).
     @discardableResult
     public func receiveInput(from player: PlayerID, sequence: UInt32, acknowledgedTick: UInt32?, bits: InputBits) -> Bool {
-        guard var client = clients[player] else { return false }
-        if let acknowledgedTick, acknowledgedTick <= game.tick {
-            client.acknowledgedTick = max(client.acknowledgedTick ?? 0, acknowledgedTick)
+        let currentTick = currentTick
+        let accepted = updateClient(player) { client in
+            if let acknowledgedTick, acknowledgedTick <= currentTick {
+                client.acknowledgedTick = max(client.acknowledgedTick ?? 0, acknowledgedTick)
+            }
+            return client.isSpectator ? true : client.inputs.push(sequence: sequence, bits: bits)
         }
-        let accepted = client.isSpectator ? true : client.inputs.push(sequence: sequence, bits: bits)
+        guard let accepted else { return false }
         if !accepted { inputsDroppedTotal += 1 }
-        clients[player] = client
         return accepted
     }
 
     /// Records that a client has a snapshot (spectators acknowledge without sending inputs).
-    public func acknowledge(_ player: PlayerID, tick: UInt32) {
-        guard tick <= game.tick, var client = clients[player] else { return }
-        client.acknowledgedTick = max(client.acknowledgedTick ?? 0, tick)
-        clients[player] = client
+    public func acknowledge(_ player: PlayerID, tick acknowledged: UInt32) {
+        guard acknowledged <= currentTick else { return }
+        updateClient(player) { $0.acknowledgedTick = max($0.acknowledgedTick ?? 0, acknowledged) }
+    }
+
+    /// Changes a client where it is stored: a copy out of the dictionary and back would copy its buffers on
+    /// write (the dictionary still holds them), once per input message.
+    @discardableResult
+    private func updateClient<Result>(_ player: PlayerID, _ change: (inout RoomClient) -> Result) -> Result? {
+        guard let index = clients.index(forKey: player) else { return nil }
+        return change(&clients.values[index])
     }
 
     /// Advances one tick: applies joins and leaves, takes one input per player, steps, hashes, and keeps the
@@ -141,16 +153,17 @@ public final class RoomCore<G: Game> {
         var inputs: [(player: PlayerID, input: InputBits)] = []
         inputs.reserveCapacity(order.count)
         for player in order {
-            // In place: a copy of the client out of the dictionary would copy its buffers on write, every tick.
-            guard let droppedBefore = clients[player]?.inputs.droppedCount, let input = clients[player]?.inputs.take() else {
-                inputs.append((player, .neutral))
-                continue
+            let taken = updateClient(player) { client -> (InputBits, dropped: Int) in
+                let droppedBefore = client.inputs.droppedCount
+                let input = client.inputs.take()
+                return (input, client.inputs.droppedCount - droppedBefore)
             }
-            inputs.append((player, input))
-            inputsDroppedTotal += (clients[player]?.inputs.droppedCount ?? droppedBefore) - droppedBefore
+            inputs.append((player, taken?.0 ?? .neutral))
+            inputsDroppedTotal += taken?.dropped ?? 0
         }
         game.step(inputs: inputs)
-        let isSnapshotTick = game.tick % UInt32(settings.snapshotEveryTicks) == 0
+        currentTick = game.tick
+        let isSnapshotTick = currentTick % UInt32(settings.snapshotEveryTicks) == 0
         if isSnapshotTick {
             let entities = game.entityStates()
             // A plain loop, not a closure: reading `game` inside a closure copied the whole world per entity.
@@ -164,13 +177,13 @@ public final class RoomCore<G: Game> {
                     cells.append(Self.wholeWorld)
                 }
             }
-            ring.append(SnapshotRecord(tick: game.tick, entities: entities, cells: cells,
-                                       cellCount: interestGrid.columns * interestGrid.rows))
+            let prepared = PreparedSnapshot(tick: currentTick, entities: entities, codec: codec)
+            ring.append(SnapshotRecord(prepared: prepared, cells: cells, cellCount: interestGrid.columns * interestGrid.rows))
             let window = UInt32(settings.baselineWindowTicks)
-            let oldest = game.tick > window ? game.tick - window : 0
+            let oldest = currentTick > window ? currentTick - window : 0
             while let first = ring.first, first.tick < oldest { ring.removeFirst() }
         }
-        return TickOutcome(tick: game.tick, joined: joined, joinedNames: joinedNames, left: left, inputs: inputs, stateHash: game.stateHash(),
+        return TickOutcome(tick: currentTick, joined: joined, joinedNames: joinedNames, left: left, inputs: inputs, stateHash: game.stateHash(),
                            isSnapshotTick: isSnapshotTick)
     }
 
@@ -181,13 +194,15 @@ public final class RoomCore<G: Game> {
     /// per client (it carries the client's last processed input); the entity delta bytes are shared by every
     /// client with the same baseline and the same views (encoded once, written many times).
     public func encodeSnapshots(_ deliver: (PlayerID, [UInt8], [UInt8]) -> Void) throws(WireError) {
-        guard let current = ring.last, current.tick == game.tick else { return }
+        guard let current = ring.last, current.tick == currentTick else { return }
         let oldestKept = ring.first?.tick ?? current.tick
         var shared: [SnapshotViewKey: [UInt8]] = [:]
-        for player in clients.keys.sorted() {
-            guard let client = clients[player] else { continue }
+        // Clients in id order, read and changed where they are stored (a copy of one would copy its buffers).
+        let byPlayer = clients.indices.sorted { clients.keys[$0] < clients.keys[$1] }
+        for index in byPlayer {
+            let player = clients.keys[index]
             let view: Int32
-            if client.isSpectator {
+            if clients.values[index].isSpectator {
                 view = Self.wholeWorld
             } else if let center = game.viewCenter(of: player) {
                 let cell = interestGrid.cell(of: center)
@@ -197,9 +212,9 @@ public final class RoomCore<G: Game> {
             }
             // The baseline: the acknowledged snapshot, filtered by the view this client had then.
             var baseline: (record: SnapshotRecord, view: Int32)?
-            if let acknowledged = client.acknowledgedTick, acknowledged != current.tick,
+            if let acknowledged = clients.values[index].acknowledgedTick, acknowledged != current.tick,
                let recordIndex = ringIndex(of: acknowledged),
-               let sent = client.sentViews.last(where: { $0.tick == acknowledged }) {
+               let sent = clients.values[index].sentViews.last(where: { $0.tick == acknowledged }) {
                 baseline = (ring[recordIndex], sent.cell)
             }
             let key = SnapshotViewKey(baselineTick: baseline?.record.tick, baselineView: baseline?.view ?? Self.wholeWorld, view: view)
@@ -208,10 +223,11 @@ public final class RoomCore<G: Game> {
                 delta = cached
                 deltaReusesTotal += 1
             } else {
-                let visible = visibleEntities(of: current, view: view)
-                let previous = baseline.map { visibleEntities(of: $0.record, view: $0.view) } ?? []
+                let visible = visiblePositions(of: current, view: view)
+                let previous = baseline.map { visiblePositions(of: $0.record, view: $0.view) } ?? []
                 var writer = BitWriter(capacity: 256)
-                let summary = try codec.encode(visible, against: previous, into: &writer)
+                let summary = try codec.encode(current.prepared, positions: visible, against: baseline?.record.prepared, positions: previous,
+                                               into: &writer)
                 delta = writer.finish()
                 deltaEncodesTotal += 1
                 updatedEntitiesTotal += summary.updates
@@ -220,10 +236,11 @@ public final class RoomCore<G: Game> {
             }
             var header = BitWriter(capacity: 16)
             try ServerMessage.snapshot(SnapshotHeader(tick: current.tick, baselineTick: baseline?.record.tick,
-                                                      lastProcessedInput: client.inputs.lastAppliedSequence)).write(into: &header)
-            _ = consume client  // mutate the stored client in place below, without a second owner of its buffers
-            clients[player]?.sentViews.append((current.tick, view))
-            clients[player]?.sentViews.removeAll { $0.tick < oldestKept }
+                                                      lastProcessedInput: clients.values[index].inputs.lastAppliedSequence)).write(into: &header)
+            clients.values[index].sentViews.append((current.tick, view))
+            if let oldest = clients.values[index].sentViews.first, oldest.tick < oldestKept {
+                clients.values[index].sentViews.removeAll { $0.tick < oldestKept }
+            }
             deliver(player, header.finish(), delta)
         }
     }
@@ -241,24 +258,49 @@ public final class RoomCore<G: Game> {
     }
 
 
-    /// The entities of `record` within the cell-aligned view around cell `view`, in slot order. Views are whole
-    /// cells so that every player in one cell sees exactly the same set.
-    private func visibleEntities(of record: SnapshotRecord, view: Int32) -> [EntityState] {
-        guard view != Self.wholeWorld else { return record.entities }
+    /// The positions (in `record.prepared.entities`) of the entities within the cell-aligned view around cell
+    /// `view`, ascending (slot order, which the codec needs). Views are whole cells so that every player in one cell
+    /// sees exactly the same set; each view is computed once per snapshot and kept with it, since it serves again
+    /// as the baseline view of the next snapshots.
+    private func visiblePositions(of record: SnapshotRecord, view: Int32) -> [Int32] {
+        guard view != Self.wholeWorld else { return record.prepared.allPositions }
+        if let cached = record.views[view] { return cached }
         let columnsTotal = interestGrid.columns, rowsTotal = interestGrid.rows
         let (viewColumn, viewRow) = (Int(view) % columnsTotal, Int(view) / columnsTotal)
         let size = settings.viewCellSize
         let reachColumns = (settings.viewHalfExtent.x / size).floor + 1
         let reachRows = (settings.viewHalfExtent.y / size).floor + 1
-        var positions = record.unplaced
-        for row in max(0, viewRow - reachRows)...min(rowsTotal - 1, viewRow + reachRows) {
-            let first = row * columnsTotal + max(0, viewColumn - reachColumns)
-            let last = row * columnsTotal + min(columnsTotal - 1, viewColumn + reachColumns)
-            // A row of cells is contiguous in `byCell`.
-            positions.append(contentsOf: record.byCell[Int(record.cellStart[first])..<Int(record.cellStart[last + 1])])
+        // Marks in a bitmap over positions, then reads them back in order: a sort without comparisons.
+        let wordCount = (record.prepared.entities.count + 63) / 64
+        if visibleMarks.count < wordCount { visibleMarks = [UInt64](repeating: 0, count: wordCount) }
+        var positions: [Int32] = []
+        visibleMarks.withUnsafeMutableBufferPointer { marks in
+            var firstWord = Int.max, lastWord = -1
+            func mark(_ position: Int32) {
+                let word = Int(position) >> 6
+                marks[word] |= 1 << UInt64(position & 63)
+                firstWord = min(firstWord, word)
+                lastWord = max(lastWord, word)
+            }
+            for position in record.unplaced { mark(position) }
+            for row in max(0, viewRow - reachRows)...min(rowsTotal - 1, viewRow + reachRows) {
+                let first = row * columnsTotal + max(0, viewColumn - reachColumns)
+                let last = row * columnsTotal + min(columnsTotal - 1, viewColumn + reachColumns)
+                // A row of cells is contiguous in `byCell`.
+                for index in Int(record.cellStart[first])..<Int(record.cellStart[last + 1]) { mark(record.byCell[index]) }
+            }
+            guard lastWord >= 0 else { return }
+            for wordIndex in firstWord...lastWord {
+                var word = marks[wordIndex]
+                marks[wordIndex] = 0
+                while word != 0 {
+                    positions.append(Int32(wordIndex * 64 + word.trailingZeroBitCount))
+                    word &= word &- 1
+                }
+            }
         }
-        positions.sort()  // back to slot order, which the codec needs
-        return positions.map { record.entities[Int($0)] }
+        record.views[view] = positions
+        return positions
     }
 }
 
@@ -277,20 +319,22 @@ fileprivate struct RoomClient {
     var sentViews: [(tick: UInt32, cell: Int32)] = []
 }
 
-/// A past snapshot: every entity, and its entities bucketed by grid cell (a counting sort done once per
-/// snapshot, so a client's view visits only its own cells instead of scanning the world).
-fileprivate struct SnapshotRecord {
-    var tick: UInt32
-    var entities: [EntityState]
-    /// Entity positions (into `entities`) grouped by cell; cell c's are `byCell[cellStart[c]..<cellStart[c+1]]`.
-    var byCell: [Int32]
-    var cellStart: [Int32]
+/// A past snapshot: its entities prepared for encoding, bucketed by grid cell (a counting sort done once per
+/// snapshot, so a client's view visits only its own cells instead of scanning the world), and the views computed
+/// from it so far. A class: the ring and the encode loop share one record, and views are added in place.
+fileprivate final class SnapshotRecord {
+    let prepared: PreparedSnapshot
+    var tick: UInt32 { prepared.tick }
+    /// Entity positions (into `prepared.entities`) grouped by cell; cell c's are `byCell[cellStart[c]..<cellStart[c+1]]`.
+    let byCell: [Int32]
+    let cellStart: [Int32]
     /// Entities without a position (seen by everyone).
-    var unplaced: [Int32]
+    let unplaced: [Int32]
+    /// Visible positions by view cell.
+    var views: [Int32: [Int32]] = [:]
 
-    init(tick: UInt32, entities: [EntityState], cells: [Int32], cellCount: Int) {
-        self.tick = tick
-        self.entities = entities
+    init(prepared: PreparedSnapshot, cells: [Int32], cellCount: Int) {
+        self.prepared = prepared
         var start = [Int32](repeating: 0, count: cellCount + 1)
         var unplaced: [Int32] = []
         for (position, cell) in cells.enumerated() {
