@@ -13,10 +13,11 @@ public enum SwarmReport {
     public static func progressLine(_ now: SwarmSnapshot, previous: SwarmSnapshot?) -> String {
         let seconds = Double(now.elapsedNs - (previous?.elapsedNs ?? 0)) / 1e9
         let snapshots = Double(now.snapshots - (previous?.snapshots ?? 0)) / max(seconds, 0.001)
+        let rtt = previous.map { now.rttUs.since($0.rttUs) } ?? now.rttUs
         return "\(Int(Double(now.elapsedNs) / 1e9)) s  bots \(now.connected)/\(now.targetBots)  snapshots \(Int(snapshots))/s  "
             + "down \(rate(now.bytesReceived - (previous?.bytesReceived ?? 0), seconds: seconds))  "
             + "up \(rate(now.bytesSent - (previous?.bytesSent ?? 0), seconds: seconds))  "
-            + "rtt p50 \(milliseconds(now.rttUs.value(atQuantile: 0.5))) p99 \(milliseconds(now.rttUs.value(atQuantile: 0.99)))  "
+            + (rtt.count == 0 ? "rtt –  " : "rtt p50 \(milliseconds(rtt.value(atQuantile: 0.5))) p99 \(milliseconds(rtt.value(atQuantile: 0.99)))  ")
             + "errors \(now.decodeErrors + now.connectFailures)"
     }
 

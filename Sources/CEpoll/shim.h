@@ -55,6 +55,27 @@ static inline int tw_epoll_wait(int epfd, struct epoll_event *scratch, int max, 
     return n;
 }
 
+/// epoll_wait with a nanosecond timeout (negative: wait forever), so a loop's timers need no timerfd and no
+/// syscalls of their own. Uses epoll_pwait2 (Linux 5.11); on older kernels, epoll_wait with the timeout rounded up
+/// to whole milliseconds.
+static inline int tw_epoll_wait_ns(int epfd, struct epoll_event *scratch, int max, uint64_t *data, uint32_t *mask, int64_t timeout_ns) {
+    static int pwait2_missing = 0;
+    int n;
+    if (!pwait2_missing) {
+        struct timespec timeout;
+        timeout.tv_sec = (time_t)(timeout_ns / 1000000000ll);
+        timeout.tv_nsec = (long)(timeout_ns % 1000000000ll);
+        n = epoll_pwait2(epfd, scratch, max, timeout_ns < 0 ? NULL : &timeout, NULL);
+        if (n < 0 && errno == ENOSYS) pwait2_missing = 1;
+    }
+    if (pwait2_missing) {
+        int timeout_ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999ll) / 1000000ll);
+        n = epoll_wait(epfd, scratch, max, timeout_ms);
+    }
+    for (int i = 0; i < n; i++) { data[i] = scratch[i].data.u64; mask[i] = scratch[i].events; }
+    return n;
+}
+
 static inline size_t tw_epoll_event_size(void) { return sizeof(struct epoll_event); }
 
 static inline int tw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }

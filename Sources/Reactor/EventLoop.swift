@@ -60,7 +60,6 @@ public final class EventLoop: @unchecked Sendable {
 
     private let epollFD: Int32
     private let wakeFD: Int32
-    private let timerFD: Int32
     private let sweepIntervalNs: UInt64
 
     private struct Registration {
@@ -77,7 +76,6 @@ public final class EventLoop: @unchecked Sendable {
     private var timerHeap = TimerHeap()
     private var timerCallbacks: [UInt64: (UInt64) -> Void] = [:]
     private var nextTimerID: UInt64 = 1
-    private var armedDeadlineNs: UInt64 = 0
 
     private let pendingTasks = Mutex<[@Sendable () -> Void]>([])
     private let thread = LoopThread()
@@ -97,21 +95,18 @@ public final class EventLoop: @unchecked Sendable {
         epollFD = tw_epoll_create()
         guard epollFD >= 0 else { throw SystemError("epoll_create1", errno: tw_errno()) }
         wakeFD = tw_eventfd()
-        timerFD = tw_timerfd()
-        guard wakeFD >= 0, timerFD >= 0 else { throw SystemError("eventfd/timerfd", errno: tw_errno()) }
+        guard wakeFD >= 0 else { throw SystemError("eventfd", errno: tw_errno()) }
         readBuffer = .allocate(byteCount: readBufferBytes, alignment: 16)
         scratchBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         eventScratch = .allocate(byteCount: tw_epoll_event_size() * Int(Self.eventsPerWaitMax), alignment: 16)
         eventData = .allocate(capacity: Int(Self.eventsPerWaitMax))
         eventMasks = .allocate(capacity: Int(Self.eventsPerWaitMax))
         _ = tw_epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, TW_EPOLLIN, UInt64(UInt32(bitPattern: wakeFD)))
-        _ = tw_epoll_ctl(epollFD, EPOLL_CTL_ADD, timerFD, TW_EPOLLIN, UInt64(UInt32(bitPattern: timerFD)))
     }
 
     deinit {
         close(epollFD)
         close(wakeFD)
-        close(timerFD)
         readBuffer.deallocate()
         scratchBuffer.deallocate()
         eventScratch.deallocate()
@@ -205,7 +200,6 @@ public final class EventLoop: @unchecked Sendable {
         nextTimerID += 1
         timerCallbacks[id] = callback
         timerHeap.insert(.init(deadlineNs: deadlineNs, id: id))
-        rearmTimerIfNeeded()
         return TimerID(rawValue: id)
     }
 
@@ -223,7 +217,6 @@ public final class EventLoop: @unchecked Sendable {
         }
         timerCallbacks[id] = fire
         timerHeap.insert(.init(deadlineNs: firstNs, id: id))
-        rearmTimerIfNeeded()
         return TimerID(rawValue: id)
     }
 
@@ -233,26 +226,19 @@ public final class EventLoop: @unchecked Sendable {
         timerCallbacks[id.rawValue] = nil
     }
 
-    private func rearmTimerIfNeeded() {
+    /// The deadline of the earliest live timer (cancelled ones are dropped on the way), or 0 when there is none.
+    private func earliestDeadlineNs() -> UInt64 {
         while let earliest = timerHeap.earliest, timerCallbacks[earliest.id] == nil { _ = timerHeap.popEarliest() }
-        let wanted = timerHeap.earliest?.deadlineNs ?? 0
-        guard wanted != armedDeadlineNs else { return }
-        armedDeadlineNs = wanted
-        // A deadline already past still fires: timerfd treats it as expired at once. Zero disarms.
-        _ = tw_timerfd_arm_absolute(timerFD, wanted)
+        return timerHeap.earliest?.deadlineNs ?? 0
     }
 
     private func runDueTimers() {
-        var expirations: UInt64 = 0
-        _ = Glibc.read(timerFD, &expirations, 8)
-        armedDeadlineNs = 0
         nowNs = monotonicNowNs()
         while let earliest = timerHeap.earliest, earliest.deadlineNs <= nowNs {
             _ = timerHeap.popEarliest()
             guard let callback = timerCallbacks[earliest.id] else { continue }
             callback(earliest.deadlineNs)
         }
-        rearmTimerIfNeeded()
     }
 
     // MARK: Running
@@ -279,8 +265,17 @@ public final class EventLoop: @unchecked Sendable {
             }
         }
         while isRunning {
-            let count = tw_epoll_wait(epollFD, eventScratch.assumingMemoryBound(to: epoll_event.self), Self.eventsPerWaitMax,
-                                      eventData, eventMasks, -1)
+            // Timers are the wait's timeout (no timerfd: arming and reading one cost two syscalls per firing).
+            let deadlineNs = earliestDeadlineNs()
+            let timeoutNs: Int64
+            if deadlineNs == 0 {
+                timeoutNs = -1
+            } else {
+                let now = monotonicNowNs()
+                timeoutNs = deadlineNs > now ? Int64(deadlineNs - now) : 0
+            }
+            let count = tw_epoll_wait_ns(epollFD, eventScratch.assumingMemoryBound(to: epoll_event.self), Self.eventsPerWaitMax,
+                                         eventData, eventMasks, timeoutNs)
             if count < 0 {
                 if tw_errno() == EINTR { continue }
                 fatalError("epoll_wait: \(SystemError("epoll_wait", errno: tw_errno()))")
@@ -292,9 +287,10 @@ public final class EventLoop: @unchecked Sendable {
                 // every few events, run any timer that has come due.
                 if eventIndex & (Self.eventsBetweenTimerChecks - 1) == Self.eventsBetweenTimerChecks - 1 {
                     nowNs = monotonicNowNs()
-                    if armedDeadlineNs != 0 && nowNs >= armedDeadlineNs { runDueTimers() }
+                    if let earliest = timerHeap.earliest, nowNs >= earliest.deadlineNs { runDueTimers() }
                 }
             }
+            runDueTimers()
         }
         for hook in stopHooks { hook() }
         stopHooks.removeAll()
@@ -309,7 +305,6 @@ public final class EventLoop: @unchecked Sendable {
     private func dispatch(data: UInt64, events: UInt32) {
         let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: data))
         if fd == wakeFD { return runPendingTasks() }
-        if fd == timerFD { return runDueTimers() }
         let slot = Int(fd)
         guard slot < registrations.count, registrations[slot].generation == UInt32(truncatingIfNeeded: data >> 32),
               let handler = registrations[slot].handler else { return }

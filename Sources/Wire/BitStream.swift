@@ -141,6 +141,7 @@ public struct BitWriter: BitStream {
         pendingBits = 0
     }
 
+    @inline(__always)
     public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
         write(value, bitCount: bitCount)
     }
@@ -192,6 +193,7 @@ public struct BitReader: BitStream {
     public var bitsRemaining: Int { bytes.count * 8 - bitPosition }
     public var bitsProcessed: Int { bitPosition }
 
+    @inline(__always)
     public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
         precondition(bitCount >= 1 && bitCount <= 64)
         guard bitsRemaining >= bitCount else { throw .truncated(field: "\(field)") }
@@ -242,6 +244,7 @@ public struct BitMeasurer: BitStream {
 
     public var isReading: Bool { false }
 
+    @inline(__always)
     public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
         self.bitCount += bitCount
     }

@@ -147,7 +147,7 @@ final class LoopShutdownTests: XCTestCase {
     func testStoppingLoopsClosesTheirListenersAndConnections() throws {
         let before = openFileDescriptorCount()
         try runLoopsWithConnectionsThenStop()
-        XCTAssertEqual(openFileDescriptorCount(), before, "every socket, epoll, eventfd and timerfd fd was closed")
+        XCTAssertEqual(openFileDescriptorCount(), before, "every socket, epoll and eventfd fd was closed")
     }
 
     private func runLoopsWithConnectionsThenStop() throws {

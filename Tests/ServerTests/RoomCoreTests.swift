@@ -137,6 +137,31 @@ final class RoomCoreTests: XCTestCase {
         try core.encodeSnapshots { _, header, delta in _ = try! decoder.receive(header + delta) }
         XCTAssertEqual(decoder.fullSnapshots, 1)
     }
+
+    func testSnapshotsEveryKTicksAreSpreadSoEachTickServesAboutOneKthOfTheClients() throws {
+        var settings = RoomSettings()
+        settings.snapshotEveryTicks = 3
+        let (core, players) = room(players: 7, settings: settings)
+        var ticksByPlayer: [PlayerID: [UInt32]] = [:]
+        var decoders: [PlayerID: SnapshotDecoder] = [:]
+        for _ in 0..<30 {
+            let outcome = core.tick()
+            var served = 0
+            try core.encodeSnapshots { player, header, delta in
+                served += 1
+                ticksByPlayer[player, default: []].append(outcome.tick)
+                do { _ = try decoders[player, default: SnapshotDecoder()].receive(header + delta) } catch { XCTFail("\(error)") }
+            }
+            XCTAssertTrue((2...3).contains(served), "tick \(outcome.tick): 7 clients over 3 phases, not all at once")
+            for player in players { if let newest = decoders[player]?.newestTick { core.acknowledge(player, tick: newest) } }
+        }
+        for player in players {
+            let ticks = try XCTUnwrap(ticksByPlayer[player])
+            XCTAssertEqual(ticks.count, 10, "one snapshot every 3 ticks")
+            XCTAssertTrue(zip(ticks, ticks.dropFirst()).allSatisfy { $1 - $0 == 3 })
+            XCTAssertEqual(decoders[player]?.fullSnapshots, 1, "after the first, deltas against the acknowledged snapshot")
+        }
+    }
 }
 
 final class InputQueueTests: XCTestCase {

@@ -10,6 +10,8 @@ public struct TickOutcome: Sendable {
     public var left: [PlayerID]
     public var inputs: [(player: PlayerID, input: InputBits)]
     public var stateHash: UInt64
+    /// Some clients got a snapshot this tick. With snapshots every k ticks, clients are spread over k phases, so
+    /// every tick sends to about 1/k of them (no tick carries the whole room's snapshot work): this is always true.
     public var isSnapshotTick: Bool
 }
 
@@ -35,6 +37,8 @@ public final class RoomCore<G: Game> {
     private var pendingJoins: [(PlayerID, String)] = []
     private var pendingLeaves: [PlayerID] = []
     private var nextPlayerNumber: UInt16 = 1
+    /// The phase the next client gets (round robin, so phases stay the same size).
+    private var nextSnapshotPhase = 0
     /// Past snapshots, newest last, at most `baselineWindowTicks` old.
     private var ring: [SnapshotRecord] = []
     private var interestGrid: SpatialGrid
@@ -91,7 +95,8 @@ public final class RoomCore<G: Game> {
         nextPlayerNumber = number &+ 1
         let player = PlayerID(raw: number)
         clients[player] = RoomClient(name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
-                                 isSpectator: spectator)
+                                 isSpectator: spectator, snapshotPhase: nextSnapshotPhase)
+        nextSnapshotPhase = (nextSnapshotPhase + 1) % settings.snapshotEveryTicks
         if spectator { spectatorCount += 1 } else { pendingJoins.append((player, name)) }
         return player
     }
@@ -134,7 +139,7 @@ public final class RoomCore<G: Game> {
     }
 
     /// Advances one tick: applies joins and leaves, takes one input per player, steps, hashes, and keeps the
-    /// snapshot for baselines when it is a snapshot tick.
+    /// snapshot for baselines (every tick: with snapshots every k ticks, a different 1/k of the clients gets one each tick).
     public func tick() -> TickOutcome {
         let joined = pendingJoins.map(\.0)
         let joinedNames = pendingJoins.map(\.1)
@@ -163,26 +168,15 @@ public final class RoomCore<G: Game> {
         }
         game.step(inputs: inputs)
         currentTick = game.tick
-        let isSnapshotTick = currentTick % UInt32(settings.snapshotEveryTicks) == 0
-        if isSnapshotTick {
-            let entities = game.entityStates()
-            // A plain loop, not a closure: reading `game` inside a closure copied the whole world per entity.
-            var cells: [Int32] = []
-            cells.reserveCapacity(entities.count)
-            for state in entities {
-                if let position = game.position(of: state.id) {
-                    let cell = interestGrid.cell(of: position)
-                    cells.append(Int32(cell.row * interestGrid.columns + cell.column))
-                } else {
-                    cells.append(Self.wholeWorld)
-                }
-            }
-            let prepared = PreparedSnapshot(tick: currentTick, entities: entities, codec: codec)
-            ring.append(SnapshotRecord(prepared: prepared, cells: cells, cellCount: interestGrid.columns * interestGrid.rows))
-            let window = UInt32(settings.baselineWindowTicks)
-            let oldest = currentTick > window ? currentTick - window : 0
-            while let first = ring.first, first.tick < oldest { ring.removeFirst() }
-        }
+        // Every tick is some phase's snapshot tick (see `isSnapshotTick`).
+        let isSnapshotTick = true
+        let entities = game.entityStates()
+        let cells = Self.interestCells(of: entities, in: game, grid: interestGrid)
+        let prepared = PreparedSnapshot(tick: currentTick, entities: entities, codec: codec)
+        ring.append(SnapshotRecord(prepared: prepared, cells: cells, cellCount: interestGrid.columns * interestGrid.rows))
+        let window = UInt32(settings.baselineWindowTicks)
+        let oldest = currentTick > window ? currentTick - window : 0
+        while let first = ring.first, first.tick < oldest { ring.removeFirst() }
         return TickOutcome(tick: currentTick, joined: joined, joinedNames: joinedNames, left: left, inputs: inputs, stateHash: game.stateHash(),
                            isSnapshotTick: isSnapshotTick)
     }
@@ -190,7 +184,8 @@ public final class RoomCore<G: Game> {
     /// The newest input sequence applied for a player.
     public func lastProcessedInput(of player: PlayerID) -> UInt32 { clients[player]?.inputs.lastAppliedSequence ?? 0 }
 
-    /// Encodes this tick's snapshot for every client and calls `deliver(player, header, delta)`: the header is
+    /// Encodes this tick's snapshot for every client whose phase this tick is (all of them at one snapshot a
+    /// tick) and calls `deliver(player, header, delta)`: the header is
     /// per client (it carries the client's last processed input); the entity delta bytes are shared by every
     /// client with the same baseline and the same views (encoded once, written many times).
     public func encodeSnapshots(_ deliver: (PlayerID, [UInt8], [UInt8]) -> Void) throws(WireError) {
@@ -198,13 +193,15 @@ public final class RoomCore<G: Game> {
         let oldestKept = ring.first?.tick ?? current.tick
         var shared: [SnapshotViewKey: [UInt8]] = [:]
         // Clients in id order, read and changed where they are stored (a copy of one would copy its buffers).
-        let byPlayer = clients.indices.sorted { clients.keys[$0] < clients.keys[$1] }
-        for index in byPlayer {
+        let phase = Int(current.tick % UInt32(settings.snapshotEveryTicks))
+        let byPlayer = clients.indices.filter { clients.values[$0].snapshotPhase == phase }.sorted { clients.keys[$0] < clients.keys[$1] }
+        let centers = Self.viewCenters(of: byPlayer.map { clients.keys[$0] }, in: game)
+        for (order, index) in byPlayer.enumerated() {
             let player = clients.keys[index]
             let view: Int32
             if clients.values[index].isSpectator {
                 view = Self.wholeWorld
-            } else if let center = game.viewCenter(of: player) {
+            } else if let center = centers[order] {
                 let cell = interestGrid.cell(of: center)
                 view = Int32(cell.row * interestGrid.columns + cell.column)
             } else {
@@ -243,6 +240,29 @@ public final class RoomCore<G: Game> {
             }
             deliver(player, header.finish(), delta)
         }
+    }
+
+    // The game is passed in once for a whole loop: each `game.…` call through the generic room copies the whole
+    // world first (a class property read for a protocol witness), once per entity or per client.
+
+    /// Each entity's interest cell, or `wholeWorld` for entities without a position.
+    private static func interestCells(of entities: [EntityState], in game: G, grid: SpatialGrid) -> [Int32] {
+        var cells: [Int32] = []
+        cells.reserveCapacity(entities.count)
+        for state in entities {
+            if let position = game.position(of: state.id) {
+                let cell = grid.cell(of: position)
+                cells.append(Int32(cell.row * grid.columns + cell.column))
+            } else {
+                cells.append(wholeWorld)
+            }
+        }
+        return cells
+    }
+
+    /// Where each player's view is centred (nil: no avatar).
+    private static func viewCenters(of players: [PlayerID], in game: G) -> [FixedVector?] {
+        players.map { game.viewCenter(of: $0) }
     }
 
     /// Where the snapshot of `tick` is in the ring (ticks increase along it), without copying records.
@@ -314,6 +334,8 @@ fileprivate struct RoomClient {
     var acknowledgedTick: UInt32?
     /// A spectator has no avatar and sees the whole room.
     var isSpectator: Bool
+    /// Snapshots go to this client on ticks where `tick % snapshotEveryTicks == snapshotPhase`.
+    var snapshotPhase: Int
     /// The view cell each recent snapshot was filtered with (`wholeWorld` for spectators), so a baseline can
     /// be rebuilt exactly as this client received it.
     var sentViews: [(tick: UInt32, cell: Int32)] = []
