@@ -21,7 +21,12 @@ public struct EntityDeltaSummary: Sendable, Equatable {
     public var updates = 0
     /// Bits spent on the updates section (indices, changed bits, values).
     public var updateBits = 0
-    public init() {}
+    public init(removes: Int = 0, creates: Int = 0, updates: Int = 0, updateBits: Int = 0) {
+        self.removes = removes
+        self.creates = creates
+        self.updates = updates
+        self.updateBits = updateBits
+    }
 }
 
 /// Encodes the entities of a snapshot as a delta against a baseline the client has (an empty baseline gives a
@@ -112,12 +117,8 @@ public struct EntityDeltaCodec: Sendable {
             try serializeIndexGap(&new.id.index, previous: &previous, stream: &stream)
             try serializeChangedFields(&new.fields, baseline: old.fields, kind: old.kind, stream: &stream)
         }
-        var summary = EntityDeltaSummary()
-        summary.removes = removes.count
-        summary.creates = creates.count
-        summary.updates = updates.count
-        summary.updateBits = stream.bitsProcessed - updatesStart
-        return summary
+        return EntityDeltaSummary(removes: removes.count, creates: creates.count, updates: updates.count,
+                                  updateBits: stream.bitsProcessed - updatesStart)
     }
 
     /// Reads a delta and applies it to `baseline` (sorted by slot index, as `decode` returns it); the result is
@@ -141,8 +142,7 @@ public struct EntityDeltaCodec: Sendable {
             for _ in 0..<removeCount {
                 var index: UInt32 = 0
                 try serializeIndexGap(&index, previous: &previous, stream: &reader)
-                while baselinePosition < baseline.count, baseline[baselinePosition].id.index < index { baselinePosition &+= 1 }
-                guard baselinePosition < baseline.count, baseline[baselinePosition].id.index == index else {
+                guard Self.advance(&baselinePosition, to: index, in: baseline) else {
                     throw .outOfRange(field: "remove of an unknown entity", value: Int64(index))
                 }
                 removedPositions.append(baselinePosition)
@@ -201,8 +201,7 @@ public struct EntityDeltaCodec: Sendable {
                 for _ in 0..<updateCount {
                     var index: UInt32 = 0
                     try serializeIndexGap(&index, previous: &previous, stream: &reader)
-                    while position < result.count, result[position].id.index < index { position &+= 1 }
-                    guard position < result.count, result[position].id.index == index else {
+                    guard Self.advance(&position, to: index, in: result) else {
                         throw .outOfRange(field: "update of an unknown entity", value: Int64(index))
                     }
                     let baselineFields = result[position].fields
@@ -212,6 +211,15 @@ public struct EntityDeltaCodec: Sendable {
             guard result.count <= limits.entityCountMax else { throw .outOfRange(field: "entity count", value: Int64(result.count)) }
             return result
         }
+    }
+
+    /// Moves `position` forward to the entity in slot `index` of `entities` (ascending by slot); false when there is
+    /// none.
+    @inline(__always)
+    private static func advance<Entities: Collection<EntityState>>(_ position: inout Int, to index: UInt32, in entities: Entities) -> Bool
+    where Entities.Index == Int {
+        while position < entities.endIndex, entities[position].id.index < index { position &+= 1 }
+        return position < entities.endIndex && entities[position].id.index == index
     }
 
     /// The baseline itself when it is strictly ascending by slot index (always, for one `decode` returned);

@@ -224,11 +224,7 @@ extension EntityDeltaCodec {
                 writer.write(piece, from: pool)
             }
         }
-        var summary = EntityDeltaSummary()
-        summary.removes = removes.count
-        summary.creates = creates.count
-        summary.updates = updates.count
-        summary.updateBits = writer.bitCount - updatesStart
-        return summary
+        return EntityDeltaSummary(removes: removes.count, creates: creates.count, updates: updates.count,
+                                  updateBits: writer.bitCount - updatesStart)
     }
 }

@@ -52,6 +52,11 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private var latenessUs: [Double] = []
     private var durationUs: [Double] = []
     private var snapshotsSkipped = 0
+    /// This tick's snapshot frames, built while encoding and written one after another once all are built: the
+    /// kernel's send path stays hot in the caches between writes (as in the floor's tight loop), rather than being
+    /// evicted by encoding work between each two.
+    private var pendingFrames: [UInt8] = []
+    private var pendingWrites: [(channel: WebSocketChannel, frame: Range<Int>)] = []
     private var decodeErrors = 0
     private var ticksTotal = 0
     private var tickDuration = Histogram()
@@ -279,28 +284,30 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                 }
                 member.stuckSnapshots = 0
                 members[key] = member
-                writeSnapshot(header: header, delta: delta, to: member.channel)
+                appendSnapshotFrame(header: header, delta: delta, for: member.channel)
             }
         } catch {
             logger.error("room \(id): snapshot encoding failed at tick \(core.currentTick): \(error)")
         }
+        let writes = pendingWrites
+        pendingFrames.withUnsafeBytes { frames in
+            for write in writes { write.channel.sendPreframed(UnsafeRawBufferPointer(rebasing: frames[write.frame])) }
+        }
+        pendingFrames.removeAll(keepingCapacity: true)
+        pendingWrites.removeAll(keepingCapacity: true)
     }
 
-    /// One frame: WebSocket header, snapshot header, shared delta, built in the loop's scratch buffer, one write.
-    private func writeSnapshot(header: [UInt8], delta: [UInt8], to channel: WebSocketChannel) {
-        let payloadLength = header.count + delta.count
-        let scratch = loop.scratchBuffer
-        guard payloadLength + WebSocketFrameEncoder.headerBytesMax <= scratch.count else {
-            _ = (header + delta).withUnsafeBytes { channel.send(binary: $0) }
-            return
+    /// One frame (WebSocket header, snapshot header, shared delta) appended to this tick's frames.
+    private func appendSnapshotFrame(header: [UInt8], delta: [UInt8], for channel: WebSocketChannel) {
+        let start = pendingFrames.count
+        var frameHeader: (UInt64, UInt64) = (0, 0)
+        let headerLength = withUnsafeMutableBytes(of: &frameHeader) { buffer in
+            WebSocketFrameEncoder.writeHeader(to: buffer.baseAddress!, opcode: .binary, payloadLength: header.count + delta.count)
         }
-        let base = scratch.baseAddress!
-        var length = WebSocketFrameEncoder.writeHeader(to: base, opcode: .binary, payloadLength: payloadLength)
-        header.withUnsafeBytes { (base + length).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        length += header.count
-        delta.withUnsafeBytes { if let source = $0.baseAddress { (base + length).copyMemory(from: source, byteCount: $0.count) } }
-        length += delta.count
-        channel.sendPreframed(UnsafeRawBufferPointer(start: base, count: length))
+        withUnsafeBytes(of: frameHeader) { pendingFrames.append(contentsOf: $0.prefix(headerLength)) }
+        pendingFrames.append(contentsOf: header)
+        pendingFrames.append(contentsOf: delta)
+        pendingWrites.append((channel, start..<pendingFrames.count))
     }
 
     private func record(_ samples: inout [Double], _ value: Double) {
