@@ -103,8 +103,12 @@ public final class PreparedSnapshot {
         return piece
     }
 
-    /// The changed fields of the entity at `position` against `old` (0 bits when nothing changed).
-    func encodeUpdate(at position: Int, from old: EntityFields) throws(WireError) -> Piece {
+    /// The changed fields of the entity at `position` against `baseline[baselinePosition]` (0 bits when nothing
+    /// changed). Never inlined: the merge must not load the baseline entity (88 bytes, rarely in cache) unless an
+    /// update has to be encoded, and inlined, the compiler hoists that load onto every matched entity.
+    @inline(never)
+    func encodeUpdate(at position: Int, from baseline: [EntityState], at baselinePosition: Int) throws(WireError) -> Piece {
+        let old = baseline[baselinePosition].fields
         var new = entities[position]
         guard old != new.fields else { return Piece(start: 0, bitCount: 0) }
         scratch.removeAll()
@@ -192,11 +196,11 @@ extension EntityDeltaCodec {
                                 if pieces != nil {
                                     piece = updatedCache[newPosition]
                                     if piece.bitCount < 0 {
-                                        piece = try current.encodeUpdate(at: newPosition, from: baselineEntities[oldPosition].fields)
+                                        piece = try current.encodeUpdate(at: newPosition, from: baselineEntities, at: oldPosition)
                                         updatedCache[newPosition] = piece
                                     }
                                 } else {
-                                    piece = try current.encodeUpdate(at: newPosition, from: baselineEntities[oldPosition].fields)
+                                    piece = try current.encodeUpdate(at: newPosition, from: baselineEntities, at: oldPosition)
                                 }
                                 if piece.bitCount > 0 { updates.append((UInt32(newSlot), piece)) }
                             }
