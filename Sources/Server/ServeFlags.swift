@@ -111,7 +111,7 @@ public enum ServeFlags {
         Flag(name: "--tick-rate", valueName: "HZ", help: "simulation ticks per second in every room",
              defaultValue: { String($0.roomSettings.tickRateHz) }, apply: { config, value throws(FlagError) in
                  config.roomSettings.tickRateHz = try integer("--tick-rate", value, in: 1...240) }),
-        Flag(name: "--snapshot-every", valueName: "N", help: "send a snapshot every N ticks (3 at 60 Hz = 20 snapshots a second)",
+        Flag(name: "--snapshot-every", valueName: "N", help: "send each client a snapshot every N ticks (3 at 60 Hz = 20 a second), clients spread over N phases",
              defaultValue: { String($0.roomSettings.snapshotEveryTicks) }, apply: { config, value throws(FlagError) in
                  config.roomSettings.snapshotEveryTicks = try integer("--snapshot-every", value, in: 1...60) }),
         Flag(name: "--input-buffer", valueName: "N", help: "inputs buffered per player; more are dropped and counted",
