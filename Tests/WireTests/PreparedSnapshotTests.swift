@@ -22,12 +22,12 @@ final class PreparedSnapshotTests: XCTestCase {
         var random = DeterministicRandom(seed: 77)
         var history: [PreparedSnapshot] = []
         var world = worlds.randomWorld(count: 120, random: &random)
-        var comparisons = 0
+        var snapshotsAtTheCap = 0
         for tick in 1...40 {
             world = worlds.mutate(world, random: &random)
             let snapshot = PreparedSnapshot(tick: UInt32(tick), entities: world, codec: codec)
             history.append(snapshot)
-            for _ in 0..<12 {
+            for _ in 0..<30 {
                 // The previous snapshot, an older one, or none (a full snapshot); more than `cachedBaselinesMax`
                 // baselines a snapshot make the later ones compare fields per client.
                 let choice = random.nextInt(below: 3)
@@ -42,11 +42,11 @@ final class PreparedSnapshotTests: XCTestCase {
                 var reader = BitReader(plain)
                 let decoded = try codec.decode(from: &reader, against: baselineView.map { baseline!.entities[Int($0)] })
                 XCTAssertEqual(decoded, view.map { world[Int($0)] })
-                XCTAssertEqual(summary.creates + summary.updates <= view.count, true)
-                comparisons += 1
+                XCTAssertLessThanOrEqual(summary.creates + summary.updates, view.count)
             }
+            if snapshot.cachedBaselineCount == PreparedSnapshot.cachedBaselinesMax { snapshotsAtTheCap += 1 }
         }
-        XCTAssertEqual(comparisons, 480)
+        XCTAssertGreaterThan(snapshotsAtTheCap, 0, "some snapshots ran out of cached baselines, so the per-client path ran too")
         XCTAssertGreaterThan(history.last!.pieceBytes, 0, "pieces were cached")
     }
 
