@@ -16,6 +16,8 @@ final class GameTestClient: WebSocketChannelHandler, @unchecked Sendable {
         var snapshotCount = 0
         var pongs = 0
         var chats: [String] = []
+        /// Names by player raw id, from roster messages.
+        var names: [UInt16: String] = [:]
         var closeCode: UInt16?
         var decodeErrors: [String] = []
     }
@@ -33,7 +35,8 @@ final class GameTestClient: WebSocketChannelHandler, @unchecked Sendable {
                     state.snapshotCount += 1
                 case .pong: state.pongs += 1
                 case .chat(_, let name, let text): state.chats.append("\(name): \(text)")
-                case .kick, .roster: break
+                case .roster(let player, let name): state.names[player.raw] = name
+                case .kick: break
                 }
             } catch {
                 state.decodeErrors.append("\(error)")
@@ -169,6 +172,18 @@ final class RoomEndToEndTests: RoomEndToEndTestsBase {
         client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try client.readResponse()
         return (response.head.status, response.body)
+    }
+
+    func testEveryoneLearnsEveryNameTheNewcomerAtOnceTheOthersWithTheirNextSnapshot() throws {
+        let (ada, _) = try joinedClient("names", name: "ada")
+        let (bob, _) = try joinedClient("names", name: "bob")
+        let (cy, _) = try joinedClient("names", name: "cy")
+        let players = try [ada, bob, cy].map { client in try XCTUnwrap(client.state.withLock { $0.welcome?.player.raw }) }
+        let expected = Dictionary(uniqueKeysWithValues: zip(players, ["ada", "bob", "cy"]))
+        for (client, name) in [(ada, "ada"), (bob, "bob"), (cy, "cy")] {
+            XCTAssertTrue(eventually { client.state.withLock { $0.names } == expected }, "\(name) knows every name, its own included")
+        }
+        XCTAssertEqual(cy.state.withLock { $0.decodeErrors }, [])
     }
 
     func testRoomsAndMetricsReportPlayersTicksAndCloses() throws {
