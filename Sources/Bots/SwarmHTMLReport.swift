@@ -18,22 +18,14 @@ public enum SwarmHTMLReport {
                 Series(name: "in room", color: "#2ca02c", values: timeline.map { Double($0.inRoom) }),
                 Series(name: "target", color: "#999999", values: timeline.map { _ in Double(config.bots) }),
             ]),
-            chart(title: "Round-trip time (ping → pong)", unit: "ms", seconds: seconds, series: [
-                Series(name: "p50", color: "#1f77b4", values: timeline.map(\.rttMsP50)),
-                Series(name: "p99", color: "#d62728", values: timeline.map(\.rttMsP99)),
-            ]),
-            chart(title: "Input → acknowledgement (input sent until a snapshot says it was applied)", unit: "ms", seconds: seconds, series: [
-                Series(name: "p50", color: "#1f77b4", values: timeline.map(\.inputToAckMsP50)),
-                Series(name: "p99", color: "#d62728", values: timeline.map(\.inputToAckMsP99)),
-            ]),
-            chart(title: "Snapshot interval jitter (|interval − period|)", unit: "ms", seconds: seconds, series: [
-                Series(name: "p50", color: "#1f77b4", values: timeline.map(\.snapshotJitterMsP50)),
-                Series(name: "p99", color: "#d62728", values: timeline.map(\.snapshotJitterMsP99)),
-            ]),
-            chart(title: "Server tick lateness, as seen from snapshot ticks", unit: "ms", seconds: seconds, series: [
-                Series(name: "p50", color: "#1f77b4", values: timeline.map(\.tickLatenessMsP50)),
-                Series(name: "p99", color: "#d62728", values: timeline.map(\.tickLatenessMsP99)),
-            ]),
+            percentileChart(title: "Round-trip time (ping → pong)",
+                            p50: timeline.map(\.rttMsP50), p99: timeline.map(\.rttMsP99), seconds: seconds),
+            percentileChart(title: "Input → acknowledgement (input sent until a snapshot says it was applied)",
+                            p50: timeline.map(\.inputToAckMsP50), p99: timeline.map(\.inputToAckMsP99), seconds: seconds),
+            percentileChart(title: "Snapshot interval jitter (|interval − period|)",
+                            p50: timeline.map(\.snapshotJitterMsP50), p99: timeline.map(\.snapshotJitterMsP99), seconds: seconds),
+            percentileChart(title: "Server tick lateness, as seen from snapshot ticks",
+                            p50: timeline.map(\.tickLatenessMsP50), p99: timeline.map(\.tickLatenessMsP99), seconds: seconds),
             chart(title: "Bandwidth, all bots", unit: "kB/s", seconds: seconds, series: [
                 Series(name: "down", color: "#1f77b4", values: timeline.map { $0.bytesReceivedPerSecond / 1000 }),
                 Series(name: "up", color: "#ff7f0e", values: timeline.map { $0.bytesSentPerSecond / 1000 }),
@@ -71,6 +63,14 @@ public enum SwarmHTMLReport {
     }
 
     /// A line chart: x in seconds, y from zero to a round number above the largest value.
+    /// A chart of a latency's p50 and p99 over time, in milliseconds.
+    static func percentileChart(title: String, p50: [Double], p99: [Double], seconds: [Double]) -> String {
+        chart(title: title, unit: "ms", seconds: seconds, series: [
+            Series(name: "p50", color: "#1f77b4", values: p50),
+            Series(name: "p99", color: "#d62728", values: p99),
+        ])
+    }
+
     static func chart(title: String, unit: String, seconds: [Double], series: [Series]) -> String {
         let width = 700.0, height = 240.0, left = 56.0, right = 12.0, top = 28.0, bottom = 36.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
