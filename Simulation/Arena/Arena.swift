@@ -47,6 +47,8 @@ public struct Arena: Game {
     var random: DeterministicRandom
     var entities: EntityStore<Entity>
     var avatars: [PlayerID: EntityID] = [:]
+    /// Players' names, apart from their avatars (see `ArenaPlayer`).
+    var names: [PlayerID: String] = [:]
     var projectileCount = 0
     var playerGrid: SpatialGrid
     /// Walls never move: kept once, in slot order, with a grid of their centres for nearby lookups.
@@ -72,14 +74,16 @@ public struct Arena: Game {
     public mutating func join(_ player: PlayerID, name: String) -> EntityID? {
         guard avatars[player] == nil else { return avatars[player] }
         guard avatars.count < config.playersMax else { return nil }
-        let avatar = ArenaPlayer(player: player, name: name, position: freeSpawnPoint(), health: config.healthMax)
+        let avatar = ArenaPlayer(player: player, position: freeSpawnPoint(), health: config.healthMax)
         guard let id = entities.insert(.player(avatar)) else { return nil }
         avatars[player] = id
+        names[player] = name
         return id
     }
 
     public mutating func leave(_ player: PlayerID) {
         guard let id = avatars.removeValue(forKey: player) else { return }
+        names[player] = nil
         entities.remove(id)
     }
 
@@ -94,8 +98,9 @@ public struct Arena: Game {
             entities[id] = .player(avatar)
         }
         movePlayers()
-        separatePlayers()
-        moveProjectiles()
+        var living = livingPlayers()
+        separatePlayers(&living)
+        moveProjectiles(living)
     }
 
     private mutating func apply(_ input: ArenaInput, to avatar: inout ArenaPlayer) {
@@ -159,10 +164,9 @@ public struct Arena: Game {
         if best.1 { position.x += best.0 } else { position.y += best.0 }
     }
 
-    /// Pushes overlapping players apart, half each, in slot order.
-    private mutating func separatePlayers() {
-        let living = livingPlayers()
-        playerGrid.rebuild(living.map { (id: $0.id, position: $0.avatar.position) })
+    /// Pushes overlapping players apart, half each, in slot order; `living` is brought up to date with the pushes.
+    private mutating func separatePlayers(_ living: inout [(id: EntityID, avatar: ArenaPlayer)]) {
+        playerGrid.rebuild(count: living.count) { [living] index in (living[index].id, living[index].avatar.position) }
         let diameter = config.playerRadius * 2
         var neighbours: [EntityID] = []
         for (id, _) in living {
@@ -182,14 +186,17 @@ public struct Arena: Game {
             }
             entities[id] = .player(avatar)
         }
+        for index in living.indices {
+            if case .player(let avatar) = entities[living[index].id] { living[index].avatar = avatar }
+        }
     }
 
-    private mutating func moveProjectiles() {
+    /// Moves shots and applies hits; `living` is the living players after separation.
+    private mutating func moveProjectiles(_ living: [(id: EntityID, avatar: ArenaPlayer)]) {
         let (obstacles, obstacleGrid) = (self.obstacles, self.obstacleGrid)
         let wallReach = FixedVector(x: Arena.obstacleHalfSizeMax, y: Arena.obstacleHalfSizeMax)
         var nearbyWalls: [EntityID] = []
-        let living = livingPlayers()
-        playerGrid.rebuild(living.map { (id: $0.id, position: $0.avatar.position) })
+        playerGrid.rebuild(count: living.count) { index in (living[index].id, living[index].avatar.position) }
         let hitDistance = config.playerRadius + config.projectileRadius
         let (worldWidth, worldHeight, tick, grid, speed) = (config.worldWidth, config.worldHeight, self.tick, playerGrid, config.projectileSpeed)
         var spent: [EntityID] = []
@@ -240,17 +247,17 @@ public struct Arena: Game {
     }
 
     private mutating func respawnDeadPlayers() {
-        let due = avatars.filter { _, id in
-            if case .player(let avatar) = entities[id] { return !avatar.isAlive && tick >= avatar.respawnTick } else { return false }
+        var due: [(player: PlayerID, id: EntityID)] = []  // empty on most ticks: no allocation
+        for (player, id) in avatars {
+            if case .player(let avatar) = entities[id], !avatar.isAlive, tick >= avatar.respawnTick { due.append((player, id)) }
         }
         guard !due.isEmpty else { return }
-        for (player, id) in due.sorted(by: { $0.key < $1.key }) {
+        for (_, id) in due.sorted(by: { $0.player < $1.player }) {
             guard case .player(var avatar) = entities[id] else { continue }
             avatar.position = freeSpawnPoint()
             avatar.health = config.healthMax
             avatar.respawnTick = 0
             entities[id] = .player(avatar)
-            _ = player
         }
     }
 
@@ -325,31 +332,42 @@ public struct Arena: Game {
     }
 
     private func livingPlayers() -> [(id: EntityID, avatar: ArenaPlayer)] {
-        entities.ids.compactMap { id in
-            if case .player(let avatar) = entities[id], avatar.isAlive { return (id, avatar) } else { return nil }
+        var living: [(id: EntityID, avatar: ArenaPlayer)] = []
+        living.reserveCapacity(avatars.count)
+        entities.forEachLive { id, entity in
+            if case .player(let avatar) = entity, avatar.isAlive { living.append((id, avatar)) }
         }
+        return living
     }
 
     // MARK: Views
 
     public func entityStates() -> [EntityState] {
         func sixteenths(_ value: Fixed) -> Int64 { min(max(value.raw >> Arena.positionShift, 0), Arena.coordinateMax) }
-        return entities.ids.compactMap { id -> EntityState? in
-            switch entities[id] {
+        var states: [EntityState] = []
+        states.reserveCapacity(entities.count)
+        // Fields set one by one: an array literal would allocate an array per entity per tick.
+        entities.forEachLive { id, entity in
+            switch entity {
             case .player(let avatar):
-                return EntityState(id: id, kind: 0, fields: [
-                    sixteenths(avatar.position.x), sixteenths(avatar.position.y), Int64(avatar.aim.raw), Int64(min(max(avatar.health, 0), 255)),
-                    Int64(min(avatar.score, 65535)), avatar.isAlive ? 1 : 0, Int64(avatar.player.raw)])
+                var fields = EntityFields(repeating: 0, count: 7)
+                (fields[0], fields[1]) = (sixteenths(avatar.position.x), sixteenths(avatar.position.y))
+                (fields[2], fields[3]) = (Int64(avatar.aim.raw), Int64(min(max(avatar.health, 0), 255)))
+                (fields[4], fields[5], fields[6]) = (Int64(min(avatar.score, 65535)), avatar.isAlive ? 1 : 0, Int64(avatar.player.raw))
+                states.append(EntityState(id: id, kind: 0, fields: fields))
             case .projectile(let shot):
-                return EntityState(id: id, kind: 1, fields: [sixteenths(shot.origin.x), sixteenths(shot.origin.y), Int64(shot.aim.raw),
-                                                             Int64(shot.spawnTick & 0xFFFF)])
+                var fields = EntityFields(repeating: 0, count: 4)
+                (fields[0], fields[1], fields[2], fields[3]) = (sixteenths(shot.origin.x), sixteenths(shot.origin.y), Int64(shot.aim.raw),
+                                                                Int64(shot.spawnTick & 0xFFFF))
+                states.append(EntityState(id: id, kind: 1, fields: fields))
             case .obstacle(let block):
-                return EntityState(id: id, kind: 2, fields: [sixteenths(block.minimum.x), sixteenths(block.minimum.y),
-                                                             sixteenths(block.maximum.x), sixteenths(block.maximum.y)])
-            case nil:
-                return nil
+                var fields = EntityFields(repeating: 0, count: 4)
+                (fields[0], fields[1], fields[2], fields[3]) = (sixteenths(block.minimum.x), sixteenths(block.minimum.y),
+                                                                sixteenths(block.maximum.x), sixteenths(block.maximum.y))
+                states.append(EntityState(id: id, kind: 2, fields: fields))
             }
         }
+        return states
     }
 
     public func viewCenter(of player: PlayerID) -> FixedVector? {
@@ -373,7 +391,7 @@ public struct Arena: Game {
     public func scoreboard() -> [(player: PlayerID, name: String, score: Int, deaths: Int)] {
         avatars.keys.sorted().compactMap { player in
             guard let id = avatars[player], case .player(let avatar) = entities[id] else { return nil }
-            return (player, avatar.name, avatar.score, avatar.deaths)
+            return (player, names[player] ?? "", avatar.score, avatar.deaths)
         }
     }
 
@@ -381,12 +399,12 @@ public struct Arena: Game {
         var hasher = StateHasher()
         hasher.combine(UInt64(tick))
         hasher.combine(UInt64(projectileCount))
-        for id in entities.ids {
+        entities.forEachLive { id, entity in
             hasher.combine(id)
-            switch entities[id] {
+            switch entity {
             case .player(let avatar):
                 hasher.combine(UInt64(avatar.player.raw))
-                hasher.combine(avatar.name)
+                hasher.combine(names[avatar.player] ?? "")
                 hasher.combine(avatar.position)
                 hasher.combine(avatar.velocity)
                 hasher.combine(UInt64(avatar.aim.raw))
@@ -405,8 +423,6 @@ public struct Arena: Game {
             case .obstacle(let block):
                 hasher.combine(block.minimum)
                 hasher.combine(block.maximum)
-            case nil:
-                break
             }
         }
         return hasher.value

@@ -1,9 +1,9 @@
 import Engine
 
-/// A player's avatar.
+/// A player's avatar. Plain values only (the name is kept apart, in `Arena.names`): entities copy as plain memory,
+/// with no reference counting on every read and write of the tick.
 struct ArenaPlayer: Hashable {
     var player: PlayerID
-    var name: String
     var position: FixedVector
     var velocity = FixedVector.zero
     var aim = BinaryAngle(raw: 0)

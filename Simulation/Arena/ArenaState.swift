@@ -17,7 +17,7 @@ extension Arena {
             case .player(let avatar):
                 writer.write(UInt64(0))
                 writer.write(UInt64(avatar.player.raw))
-                writer.write(avatar.name)
+                writer.write(names[avatar.player] ?? "")
                 writer.write(avatar.position)
                 writer.write(avatar.velocity)
                 writer.write(UInt64(avatar.aim.raw))
@@ -53,13 +53,18 @@ extension Arena {
         }
         guard let random = DeterministicRandom(stateWords: words) else { return nil }
         let capacity = config.obstacleCount + config.playersMax + config.projectilesMax
-        guard let entities = EntityStore<Entity>(from: &reader, capacity: capacity, value: { reader in Arena.readEntity(&reader) }),
-              reader.isAtEnd else { return nil }
+        var names: [PlayerID: String] = [:]
+        guard let entities = EntityStore<Entity>(from: &reader, capacity: capacity, value: { reader in
+            guard let (entity, name) = Arena.readEntity(&reader) else { return nil }
+            if case .player(let avatar) = entity { names[avatar.player] = name }
+            return entity
+        }), reader.isAtEnd else { return nil }
         var arena = Arena(config: config, seed: seed)
         arena.tick = tick
         arena.random = random
         arena.entities = entities
         arena.avatars = [:]
+        arena.names = names
         arena.projectileCount = 0
         arena.obstacles = []
         var living: [(id: EntityID, position: FixedVector)] = []
@@ -84,7 +89,8 @@ extension Arena {
         return arena
     }
 
-    private static func readEntity(_ reader: inout StateReader) -> Entity? {
+    /// An entity, and the name when it is a player's avatar.
+    private static func readEntity(_ reader: inout StateReader) -> (Entity, name: String)? {
         guard let kind = reader.readUInt64() else { return nil }
         func player() -> PlayerID? { reader.readInt(in: 0...Int(UInt16.max)).map { PlayerID(raw: UInt16($0)) } }
         func angle() -> BinaryAngle? { reader.readInt(in: 0...Int(UInt16.max)).map { BinaryAngle(raw: UInt16($0)) } }
@@ -94,16 +100,16 @@ extension Arena {
                   let velocity = reader.readVector(), let aim = angle(), let health = reader.readInt(in: Int(Int32.min)...Int(Int32.max)),
                   let score = reader.readInt(in: 0...Int(Int32.max)), let deaths = reader.readInt(in: 0...Int(Int32.max)),
                   let respawnTick = reader.readUInt32(), let nextShotTick = reader.readUInt32() else { return nil }
-            return .player(ArenaPlayer(player: owner, name: name, position: position, velocity: velocity, aim: aim, health: health,
-                                       score: score, deaths: deaths, respawnTick: respawnTick, nextShotTick: nextShotTick))
+            return (.player(ArenaPlayer(player: owner, position: position, velocity: velocity, aim: aim, health: health,
+                                        score: score, deaths: deaths, respawnTick: respawnTick, nextShotTick: nextShotTick)), name)
         case 1:
             guard let owner = player(), let origin = reader.readVector(), let aim = angle(), let spawnTick = reader.readUInt32(),
                   let expiryTick = reader.readUInt32(), let position = reader.readVector() else { return nil }
-            return .projectile(ArenaProjectile(owner: owner, origin: origin, aim: aim, spawnTick: spawnTick, expiryTick: expiryTick,
-                                               position: position))
+            return (.projectile(ArenaProjectile(owner: owner, origin: origin, aim: aim, spawnTick: spawnTick, expiryTick: expiryTick,
+                                                position: position)), "")
         case 2:
             guard let minimum = reader.readVector(), let maximum = reader.readVector() else { return nil }
-            return .obstacle(ArenaObstacle(minimum: minimum, maximum: maximum))
+            return (.obstacle(ArenaObstacle(minimum: minimum, maximum: maximum)), "")
         default:
             return nil
         }

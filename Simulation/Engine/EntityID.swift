@@ -97,6 +97,14 @@ public struct EntityStore<Value> {
         }
     }
 
+    /// Calls `body` with every live entity in slot order (no array of ids is made).
+    @inlinable
+    public func forEachLive(_ body: (EntityID, Value) -> Void) {
+        for index in slots.indices {
+            if let value = slots[index].value { body(EntityID(index: UInt32(index), generation: slots[index].generation), value) }
+        }
+    }
+
     /// Calls `body` with every live entity in slot order, allowing changes to its value.
     @inlinable
     public mutating func updateEach(_ body: (EntityID, inout Value) -> Void) {

@@ -1,14 +1,21 @@
 /// A uniform grid over the world for neighbour queries and interest management. Rebuilt each tick from the
-/// entities' positions (a counting sort into one flat array: no per-cell allocation), queried by rectangle.
-/// Results come in cell order, then insertion order, so they are deterministic.
+/// entities' positions (a counting sort over the cells that hold something, into one flat array: no per-cell
+/// allocation, and no pass over empty cells, so a few players in a large world cost a few cells), queried by
+/// rectangle. Results come in cell order, then insertion order, so they are deterministic.
 public struct SpatialGrid: Sendable {
     /// Cell edge length.
     public let cellSize: Fixed
     /// Cells across and down.
     public let columns: Int
     public let rows: Int
-    private var cellStart: [Int32]
+    /// Per cell: where its entries start in `entries`, and how many (0 for every cell not in `occupiedCells`).
+    private var cellFirst: [Int32]
+    private var cellCount: [Int32]
     private var entries: [EntityID] = []
+    /// The cells holding something, ascending: the only ones a rebuild resets.
+    private var occupiedCells: [Int32] = []
+    /// Scratch of `rebuild`, kept between rebuilds so that a rebuild allocates nothing.
+    private var itemCells: [Int32] = []
 
     /// A grid covering `width` × `height` from the origin with square cells of `cellSize`.
     public init(width: Fixed, height: Fixed, cellSize: Fixed) {
@@ -16,7 +23,8 @@ public struct SpatialGrid: Sendable {
         self.cellSize = cellSize
         columns = max(1, (width / cellSize).floor + 1)
         rows = max(1, (height / cellSize).floor + 1)
-        cellStart = [Int32](repeating: 0, count: columns * rows + 1)
+        cellFirst = [Int32](repeating: 0, count: columns * rows)
+        cellCount = [Int32](repeating: 0, count: columns * rows)
     }
 
     /// The cell of a position, clamped to the grid.
@@ -27,22 +35,37 @@ public struct SpatialGrid: Sendable {
 
     /// Replaces the contents with `items` (id and position each).
     public mutating func rebuild(_ items: [(id: EntityID, position: FixedVector)]) {
-        for index in cellStart.indices { cellStart[index] = 0 }
-        var cells = [Int32](repeating: 0, count: items.count)
-        for (itemIndex, item) in items.enumerated() {
-            let (column, row) = cell(of: item.position)
+        rebuild(count: items.count) { items[$0] }
+    }
+
+    /// Replaces the contents with `count` items, the i-th given by `item(i)` (called twice per item). Reuses the
+    /// grid's buffers: no allocation once they have grown to the largest count.
+    public mutating func rebuild(count: Int, _ item: (Int) -> (id: EntityID, position: FixedVector)) {
+        for cell in occupiedCells { cellCount[Int(cell)] = 0 }
+        occupiedCells.removeAll(keepingCapacity: true)
+        itemCells.removeAll(keepingCapacity: true)
+        for itemIndex in 0..<count {
+            let (column, row) = cell(of: item(itemIndex).position)
             let cellIndex = row * columns + column
-            cells[itemIndex] = Int32(cellIndex)
-            cellStart[cellIndex + 1] += 1
+            itemCells.append(Int32(cellIndex))
+            if cellCount[cellIndex] == 0 { occupiedCells.append(Int32(cellIndex)) }
+            cellCount[cellIndex] += 1
         }
-        for index in 1..<cellStart.count { cellStart[index] += cellStart[index - 1] }
-        var fill = cellStart
-        entries = [EntityID](repeating: EntityID(index: 0, generation: 0), count: items.count)
-        for (itemIndex, item) in items.enumerated() {
-            let cellIndex = Int(cells[itemIndex])
-            entries[Int(fill[cellIndex])] = item.id
-            fill[cellIndex] += 1
+        occupiedCells.sort()
+        var next: Int32 = 0
+        for cell in occupiedCells {
+            cellFirst[Int(cell)] = next
+            next += cellCount[Int(cell)]
         }
+        entries.removeAll(keepingCapacity: true)
+        entries.append(contentsOf: repeatElement(EntityID(index: 0, generation: 0), count: count))
+        // `cellFirst` advances as each cell fills, then is wound back: insertion order within a cell.
+        for itemIndex in 0..<count {
+            let cellIndex = Int(itemCells[itemIndex])
+            entries[Int(cellFirst[cellIndex])] = item(itemIndex).id
+            cellFirst[cellIndex] += 1
+        }
+        for cell in occupiedCells { cellFirst[Int(cell)] -= cellCount[Int(cell)] }
     }
 
     /// Appends to `result` every entity whose cell overlaps the rectangle `center ± halfExtent`.
@@ -53,7 +76,8 @@ public struct SpatialGrid: Sendable {
         for row in firstRow...lastRow {
             for column in firstColumn...lastColumn {
                 let cellIndex = row * columns + column
-                for entry in Int(cellStart[cellIndex])..<Int(cellStart[cellIndex + 1]) { result.append(entries[entry]) }
+                let first = Int(cellFirst[cellIndex])
+                for entry in first..<first + Int(cellCount[cellIndex]) { result.append(entries[entry]) }
             }
         }
     }

@@ -11,6 +11,8 @@ import Wire
 //   tickwire-bench wire [--players 64] [--seconds 60] [--snapshot-every 1] [--ack-delay-ticks 6]
 //   tickwire-bench tick [--players 64] [--obstacles 860] [--seconds 60]   (about 1,000 entities)
 //   tickwire-bench record [--players 64] [--minutes 10]   recording cost per tick, size per player-minute, verify speed
+//   tickwire-bench rooms [--rooms 60] [--players 10] [--seconds 20] [--snapshot-every 3] [--ack-delay-ticks 6]
+//                        many small rooms in one thread: CPU per room-tick and per client-tick, without sockets
 
 func flag(_ name: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments
@@ -115,6 +117,60 @@ func tickCost() throws {
     print("  budget at 60 Hz: 16,667 µs; total p99 uses \(format(percentile(totalUs, 0.99) / 166.67, 1))%")
 }
 
+/// The rooms series of `capacity.sh` without sockets: `rooms` rooms of `players` scripted players each (the room
+/// rules a server with `--room-players-max players` uses), ticked round robin as one loop would, each client
+/// acknowledging its snapshots `ackDelay` ticks later. Prints the CPU time per room-tick (simulation, and snapshot
+/// encoding) and per client-tick: the part of a server's cost that is ours rather than the kernel's.
+func smallRoomsCost() throws {
+    let roomCount = flag("--rooms", 60), players = flag("--players", 10), seconds = flag("--seconds", 20)
+    let snapshotEvery = flag("--snapshot-every", 3), ackDelay = UInt32(flag("--ack-delay-ticks", 6))
+    var settings = RoomSettings()
+    settings.snapshotEveryTicks = snapshotEvery
+    let config = ArenaConfig.sized(forPlayers: players)
+    let rooms = (0..<roomCount).map { RoomCore(game: Arena(config: config, seed: UInt64($0 + 1)), settings: settings, playersMax: players) }
+    let ids = rooms.map { room in (0..<players).compactMap { room.join(name: "bot\($0)") } }
+    var scripts = (0..<roomCount).map { ArenaScript(seed: UInt64($0 + 100)) }
+    var pendingAcks = Array(repeating: [(due: UInt32, player: PlayerID, tick: UInt32)](), count: roomCount)
+    var simulateNs: UInt64 = 0, encodeNs: UInt64 = 0, snapshots = 0, bytes = 0
+    let ticks = seconds * settings.tickRateHz
+    let warmupTicks = min(120, ticks / 4)
+    for tickIndex in 0..<ticks {
+        for (index, room) in rooms.enumerated() {
+            let tick = room.currentTick
+            for (player, bits) in scripts[index].inputs(for: ids[index], tick: tick) {
+                room.receiveInput(from: player, sequence: tick &+ 1, acknowledgedTick: nil, bits: bits)
+            }
+            for ack in pendingAcks[index] where ack.due <= tick { room.acknowledge(ack.player, tick: ack.tick) }
+            pendingAcks[index].removeAll { $0.due <= tick }
+            let start = monotonicNowNs()
+            let outcome = room.tick()
+            let simulated = monotonicNowNs()
+            try room.encodeSnapshots { player, header, delta in
+                pendingAcks[index].append((outcome.tick + ackDelay, player, outcome.tick))
+                if tickIndex >= warmupTicks {
+                    snapshots += 1
+                    bytes += header.count + delta.count
+                }
+            }
+            let encoded = monotonicNowNs()
+            if tickIndex >= warmupTicks {
+                simulateNs += simulated - start
+                encodeNs += encoded - simulated
+            }
+        }
+    }
+    let roomTicks = Double((ticks - warmupTicks) * roomCount)
+    let simulateUs = Double(simulateNs) / 1000 / roomTicks, encodeUs = Double(encodeNs) / 1000 / roomTicks
+    print("small rooms: \(roomCount) rooms of \(players) scripted players (Arena \(config.worldWidth.floor)×\(config.worldHeight.floor)), "
+          + "\(seconds) s of game time at \(settings.tickRateHz) Hz, a snapshot every \(snapshotEvery) tick(s), acks \(ackDelay) ticks late")
+    print("  µs per room-tick: simulation (step, hash, snapshot record) \(format(simulateUs, 2)), snapshot encoding \(format(encodeUs, 2)), "
+          + "total \(format(simulateUs + encodeUs, 2))")
+    print("  µs per client-tick: \(format((simulateUs + encodeUs) / Double(players), 2)); per snapshot encoded: \(format(Double(encodeNs) / 1000 / Double(max(snapshots, 1)), 2)) "
+          + "(mean \(format(Double(bytes) / Double(max(snapshots, 1)), 1)) bytes)")
+    let clientsAt = { (share: Double) in Int(share * 1_000_000 / (Double(settings.tickRateHz) * (simulateUs + encodeUs) / Double(players))) }
+    print("  clients one core could tick and encode for, before any socket work: \(clientsAt(1.0)) (all of it), \(clientsAt(0.5)) (half of it)")
+}
+
 /// A room of scripted players recorded through the real writer thread into a file: the recorder's cost on the tick
 /// (timed around `record`, keyframes included), the file's size per player-minute, and how fast `verify` re-simulates it.
 func recordingCost() throws {
@@ -176,8 +232,9 @@ do {
     case "wire": try wireEfficiency()
     case "tick": try tickCost()
     case "record": try recordingCost()
+    case "rooms": try smallRoomsCost()
     default:
-        print("usage: tickwire-bench wire|tick|record [flags]   (see the top of Sources/TickwireBench/main.swift)")
+        print("usage: tickwire-bench wire|tick|record|rooms [flags]   (see the top of Sources/TickwireBench/main.swift)")
         exit(command == "help" ? 0 : 2)
     }
 } catch {

@@ -86,7 +86,23 @@ final class EngineStructuresTests: XCTestCase {
             }.map(\.id)
             XCTAssertEqual(Set(found), Set(expected))
             XCTAssertEqual(found.count, expected.count, "no duplicates")
+            // Cell by cell in row-major order, each cell's entities in the order they were given.
+            let cellOrder = { (id: EntityID) -> Int in
+                let cell = grid.cell(of: items[Int(id.index)].position)
+                return cell.row * grid.columns + cell.column
+            }
+            XCTAssertEqual(found, expected.sorted { (cellOrder($0), $0.index) < (cellOrder($1), $1.index) })
         }
+        // A rebuild with fewer items forgets the cells the last one filled.
+        grid.rebuild(Array(items.prefix(3)))
+        var everything: [EntityID] = []
+        grid.query(center: FixedVector(x: Fixed(500), y: Fixed(400)), halfExtent: FixedVector(x: Fixed(600), y: Fixed(500)), into: &everything)
+        XCTAssertEqual(Set(everything), Set(items.prefix(3).map(\.id)))
+        XCTAssertEqual(everything.count, 3)
+        grid.rebuild([])
+        everything.removeAll()
+        grid.query(center: FixedVector(x: Fixed(500), y: Fixed(400)), halfExtent: FixedVector(x: Fixed(600), y: Fixed(500)), into: &everything)
+        XCTAssertEqual(everything, [])
     }
 
     func testStateHashIsFixedForAFixedSequenceAndOrderSensitive() {

@@ -40,6 +40,33 @@ final class RoomCoreTests: XCTestCase {
         XCTAssertNil(core.game.viewCenter(of: player))
     }
 
+    func testAPlayerLeavingFromTheMiddleLeavesEveryOtherPlayersStateWithThatPlayer() throws {
+        let (core, ids) = room(players: 4)
+        _ = core.tick()
+        let right = ArenaInput(right: true).bits, up = ArenaInput(up: true).bits
+        for (index, player) in ids.enumerated() {
+            core.receiveInput(from: player, sequence: UInt32(index + 1), acknowledgedTick: nil, bits: index % 2 == 0 ? right : up)
+        }
+        core.leave(ids[1])  // the last client is moved into its place
+        let outcome = core.tick()
+        XCTAssertEqual(outcome.left, [ids[1]])
+        XCTAssertEqual(outcome.inputs.map(\.player), [ids[0], ids[2], ids[3]])
+        XCTAssertEqual(outcome.inputs.map(\.input), [right, right, up])
+        XCTAssertEqual([ids[0], ids[2], ids[3]].map { core.name(of: $0) }, ["p0", "p2", "p3"])
+        XCTAssertEqual([ids[0], ids[2], ids[3]].map { core.lastProcessedInput(of: $0) }, [1, 3, 4])
+        XCTAssertNil(core.name(of: ids[1]))
+        XCTAssertEqual(core.playerCount, 3)
+        var served: [PlayerID] = []
+        for _ in 0..<core.settings.snapshotEveryTicks {
+            _ = core.tick()
+            try core.encodeSnapshots { player, _, _ in served.append(player) }
+        }
+        XCTAssertEqual(served.sorted(), [ids[0], ids[2], ids[3]], "each remaining player gets one snapshot per period, the leaver none")
+        let newcomer = try XCTUnwrap(core.join(name: "p4"))
+        XCTAssertEqual(core.name(of: newcomer), "p4")
+        XCTAssertEqual(core.name(of: ids[3]), "p3")
+    }
+
     func testOneInputPerTickTheLastRepeatsAndExcessIsDropped() throws {
         var settings = RoomSettings()
         settings.inputBufferMax = 3

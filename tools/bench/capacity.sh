@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # How many players one core holds: a release server pinned to CPU 0, a bot swarm pinned to CPU 1, Arena at 60 Hz.
-# Three series: one room with interest management and snapshots at 60 Hz; the same at 20 Hz; rooms of 10 players.
+# Four server series: one room with interest management and snapshots at 60 Hz; the same at 20 Hz; rooms of 10
+# players at 60 Hz; rooms of 10 at 20 Hz (the shape of Colyseus's published 1,000-2,000 clients per vCPU at a 20 Hz
+# patch rate).
 # Each run ramps the bots up, lets them settle, then measures a steady window: server CPU per client-tick, tick
 # duration p50/p99/max (max: the highest histogram bucket in the window), overruns (ticks that started a whole
 # period late), delivery, bytes per client per second, CPU 0 steal time (the VM host running someone else),
 # and the bots' own CPU (a saturated load generator must not pass for a slow server).
 #
 #   tools/bench/capacity.sh                 # every series (about 15 minutes)
-#   tools/bench/capacity.sh --series rooms  # one series: room60, room20, rooms or watchers
+#   tools/bench/capacity.sh --series rooms  # one series: room60, room20, rooms, rooms20 or watchers
 #
 # The watchers series measures the load generator instead: 64 player bots in one room at 20 Hz snapshots, and N
 # spectator bots (--watch) that each decode every snapshot of the whole room, all in one bot process on CPU 1.
@@ -22,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SERIES="room60 room20 rooms watchers"
+SERIES="room60 room20 rooms rooms20 watchers"
 WINDOW_S=10
 RAMP_BOTS_PER_S=150
 while [ $# -gt 0 ]; do
@@ -144,6 +146,7 @@ for series in $SERIES; do
     room60) sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=0 ;;
     room20) sizes="250 500 1000 2000 3000 5000 10000"; every=3; batch=3; per_room=0 ;;
     rooms)  sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=10 ;;
+    rooms20) sizes="500 1000 1500 2000 3000 5000"; every=3; batch=3; per_room=10 ;;
     watchers) sizes="1000 2000 3000 5000"; every=3; batch=3; per_room=0 ;;
     *) echo "unknown series $series" >&2; exit 2 ;;
   esac

@@ -37,6 +37,16 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     /// Set once the room closed (empty too long, or drained); a client still being handed over is turned away.
     private var isClosed = false
 
+    /// Fixed tick offsets within a period that rooms are spread over (see `start`).
+    static var tickSlots: Int { 4 }
+
+    /// A room's tick slot: a stable hash (FNV-1a) of its id.
+    static func tickSlot(ofRoom id: String) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in id.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int(hash % UInt32(tickSlots))
+    }
+
     /// Close codes after which a player is gone for good (no resume).
     static var finalCloseCodes: Set<UInt16> { [1000, 1002, 1003, 1007, 1008, 1009, 1011] }
 
@@ -45,12 +55,14 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     /// Resume tokens of present players.
     private var tokens: [PlayerID: UInt64] = [:]
     private var members: [ObjectIdentifier: RoomMember] = [:]
-    private var memberByPlayer: [PlayerID: ObjectIdentifier] = [:]
+    /// Joined members by player (the same objects as in `members`).
+    private var memberByPlayer: [PlayerID: RoomMember] = [:]
     private var emptySinceNs: UInt64?
 
     // Figures for /rooms and /metrics.
-    private var latenessUs: [Double] = []
-    private var durationUs: [Double] = []
+    /// The last 600 ticks (10 s at 60 Hz), for the p99s of /rooms.
+    private var latenessUs = RecentSamples(capacity: 600)
+    private var durationUs = RecentSamples(capacity: 600)
     private var snapshotsSkipped = 0
     /// This tick's snapshot frames, built while encoding and written one after another once all are built: the
     /// kernel's send path stays hot in the caches between writes (as in the floor's tight loop), rather than being
@@ -102,7 +114,14 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         emptySinceNs = now
         lastPublishNs = now
         chatRefillNs = now
-        timer = loop.scheduleRepeating(firstNs: now + periodNs, periodNs: periodNs) { [unowned self] deadlineNs in
+        // Deadlines on one of `Room.tickSlots` fixed offsets in the period, picked by the room's id: the rooms of a
+        // loop sharing a slot tick in the same timer pass, so their snapshot writes go out in one burst and the
+        // clients' answers come back in one (fewer wake-ups on both sides than rooms spread at random). More than
+        // one slot, so that a pass is a fraction of the loop's rooms and the last room in it does not start late.
+        let slotNs = periodNs / UInt64(Room.tickSlots)
+        let offsetNs = UInt64(Room.tickSlot(ofRoom: id)) * slotNs
+        let firstNs = ((now > offsetNs ? now - offsetNs : 0) / periodNs + 1) * periodNs + offsetNs
+        timer = loop.scheduleRepeating(firstNs: firstNs, periodNs: periodNs) { [unowned self] deadlineNs in
             tick(deadlineNs: deadlineNs)
         }
         publish(nowNs: now)
@@ -121,7 +140,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         channel.handler = self
         let logger = self.logger
         channel.violationLogger = { peer, code, reason in logger.peer("\(peer): closing with \(code): \(reason)") }
-        members[ObjectIdentifier(channel)] = RoomMember(channel: channel, player: nil, spectator: spectator, chatTokens: limits.chatBurst)
+        members[ObjectIdentifier(channel)] = RoomMember(channel: channel, spectator: spectator, chatTokens: limits.chatBurst)
         emptySinceNs = nil
         if !leftover.isEmpty, channel.connection.isOpen {
             var bytes = leftover
@@ -149,7 +168,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
 
     public func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) {
         let key = ObjectIdentifier(channel)
-        guard var member = members[key] else { return }
+        guard let member = members[key] else { return }
         let message: ClientMessage
         do throws(WireError) {
             message = try ClientMessage.decode(Array(bytes), inputBitCount: G.inputBitCount)
@@ -174,8 +193,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                 return channel.close(code: WebSocketCloseCode.policyViolation, reason: "room is full")
             }
             member.player = player
-            memberByPlayer[player] = key
-            members[key] = member
+            memberByPlayer[player] = member
             publish(nowNs: loop.nowNs)
             let token = WebSocketMask.randomToken()
             tokens[player] = token
@@ -187,11 +205,11 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                                                    snapshotRateHz: core.settings.tickRateHz / core.settings.snapshotEveryTicks,
                                                    serverTick: core.currentTick, worldWidthRaw: UInt32(clamping: world.x.raw),
                                                    worldHeightRaw: UInt32(clamping: world.y.raw), resumeToken: token)))]
-            for (otherPlayer, otherKey) in memberByPlayer where otherKey != key {
+            for (otherPlayer, other) in memberByPlayer where other !== member {
                 if let otherName = core.name(of: otherPlayer) { greeting.append(encoded(.roster(player: otherPlayer, name: otherName))) }
             }
             channel.send(binaryMessages: greeting)
-            members[key]?.rosterSeen = rosterNewsEnd
+            member.rosterSeen = rosterNewsEnd
             if !member.spectator { announce(.roster(player: player, name: core.name(of: player) ?? name)) }
         case .input(let sequence, let acknowledgedTick, let bits):
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "input before join") }
@@ -202,13 +220,11 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "chat before join") }
             guard member.chatTokens > 0 else { return }  // over the rate: dropped
             member.chatTokens -= 1
-            members[key] = member
             let line = ServerMessage.chat(from: player, name: core.name(of: player) ?? "", text: text)
             recorder?.chat(from: player, text: text)
             for other in members.values where other.player != nil { send(line, to: other.channel) }
         case .leave:
             member.ended = true
-            members[key] = member
             channel.close(code: WebSocketCloseCode.normalClosure, reason: "left")
         }
     }
@@ -266,7 +282,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private func tick(deadlineNs: UInt64) {
         let startNs = monotonicNowNs()
         let latenessMicroseconds = Double(startNs &- deadlineNs) / 1000
-        record(&latenessUs, latenessMicroseconds)
+        latenessUs.record(latenessMicroseconds)
         tickLateness.record(latenessMicroseconds)
         let outcome = core.tick()
         if let recorder {
@@ -277,12 +293,12 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         if outcome.isSnapshotTick { sendSnapshots() }
         let endNs = monotonicNowNs()
         let durationMicroseconds = Double(endNs &- startNs) / 1000
-        record(&durationUs, durationMicroseconds)
+        durationUs.record(durationMicroseconds)
         tickDuration.record(durationMicroseconds)
         ticksTotal += 1
         if endNs - chatRefillNs >= 1_000_000_000 / UInt64(max(limits.chatPerSecond, 1)) {
             chatRefillNs = endNs
-            for key in members.keys { members[key]!.chatTokens = min(limits.chatBurst, members[key]!.chatTokens + 1) }
+            for member in members.values { member.chatTokens = min(limits.chatBurst, member.chatTokens + 1) }
         }
         if endNs - lastPublishNs >= 1_000_000_000 { publish(nowNs: endNs) }
         for (player, entry) in suspended where endNs >= entry.deadlineNs {
@@ -295,14 +311,13 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private func sendSnapshots() {
         do throws(WireError) {
             try core.encodeSnapshots { player, header, delta in
-                guard let key = memberByPlayer[player], var member = members[key] else { return }
+                guard let member = memberByPlayer[player] else { return }
                 let connection = member.channel.connection
                 guard connection.isWritable else {
                     snapshotsSkipped += 1
                     member.stuckSnapshots += 1
-                    members[key] = member
                     if member.stuckSnapshots > limits.stuckSnapshotsMax {
-                        members[key]?.ended = true
+                        member.ended = true
                         logger.peer("\(connection.peer): kicked from room \(id): too slow (\(connection.unsentBytes) bytes unsent)")
                         send(.kick(reason: .tooSlow, text: "your connection could not keep up"), to: member.channel)
                         member.channel.close(code: WebSocketCloseCode.policyViolation, reason: "too slow")
@@ -312,7 +327,6 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                 member.stuckSnapshots = 0
                 let news = (member.rosterSeen - rosterNewsDropped)..<rosterNews.count
                 member.rosterSeen = rosterNewsEnd
-                members[key] = member
                 appendSnapshotFrame(header: header, delta: delta, for: member.channel, after: rosterNews[news])
             }
         } catch {
@@ -347,25 +361,16 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         frames.append(contentsOf: second)
     }
 
-    private func record(_ samples: inout [Double], _ value: Double) {
-        if samples.count >= 600 { samples.removeFirst(samples.count - 599) }
-        samples.append(value)
-    }
-
     private func publish(nowNs: UInt64) {
         lastPublishNs = nowNs
         directory.publish(summary())
     }
 
     private func summary() -> RoomSummary {
-        func p99(_ values: [Double]) -> Double {
-            let sorted = values.sorted()
-            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
-        }
         let players = members.values.filter { $0.player != nil && !$0.spectator }.count
         return RoomSummary(id: id, loopIndex: loop.index, players: players,
                            spectators: members.values.filter { $0.spectator }.count, tickRateHz: core.settings.tickRateHz,
-                           tick: core.currentTick, tickLatenessUsP99: p99(latenessUs), tickDurationUsP99: p99(durationUs),
+                           tick: core.currentTick, tickLatenessUsP99: latenessUs.percentile(0.99), tickDurationUsP99: durationUs.percentile(0.99),
                            snapshotsSkipped: snapshotsSkipped, inputsDropped: core.inputsDroppedTotal, decodeErrors: decodeErrors,
                            ticksTotal: ticksTotal, tickDuration: tickDuration, tickLateness: tickLateness)
     }
@@ -380,17 +385,24 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     }
 }
 
-/// One connection in a room (outside the generic `Room<G>` so that it is not generic itself).
-fileprivate struct RoomMember {
+/// One connection in a room (outside the generic `Room<G>` so that it is not generic itself). A class: the
+/// room finds it by connection and by player, and changes it in place (no copy and write-back per message).
+fileprivate final class RoomMember {
     let channel: WebSocketChannel
     var player: PlayerID?
-    var spectator: Bool
+    let spectator: Bool
     var chatTokens: Int
     var stuckSnapshots = 0
     /// How much of the room's announcement log this member has had (see `Room.rosterNews`).
     var rosterSeen = 0
     /// Left on purpose or was removed: no resume.
     var ended = false
+
+    init(channel: WebSocketChannel, spectator: Bool, chatTokens: Int) {
+        self.channel = channel
+        self.spectator = spectator
+        self.chatTokens = chatTokens
+    }
 }
 
 /// Milliseconds since 1970 (recording headers; the tick itself never reads the wall clock).

@@ -19,8 +19,6 @@ public struct TickOutcome: Sendable {
 /// tick, the ring of past snapshots, and per-client delta encoding with interest management. The socket side
 /// (`Room`) drives it on the room's event loop; tests and benchmarks drive it directly.
 public final class RoomCore<G: Game> {
-    /// The simulation.
-    public private(set) var game: G
     /// The game's tick, kept apart: reading `game.tick` through the generic room copies the whole game.
     public private(set) var currentTick: UInt32
     public let settings: RoomSettings
@@ -31,7 +29,12 @@ public final class RoomCore<G: Game> {
     /// The view "cell" of a client that sees everything.
     private static var wholeWorld: Int32 { -1 }
 
-    private var clients: [PlayerID: RoomClient] = [:]
+    /// Clients in no particular order (a leave moves the last one into the gap), stored flat so the encode loop
+    /// reads their fields in place; `clientSlot` finds a player's.
+    private var clients: [RoomClient] = []
+    private var clientSlot: [PlayerID: Int] = [:]
+    /// Scratch of `encodeSnapshots`: the slots of this tick's phase, in player order.
+    private var phaseSlots: [Int] = []
     /// Present players in id order: the order inputs are given to the game.
     private var order: [PlayerID] = []
     private var pendingJoins: [(PlayerID, String)] = []
@@ -57,6 +60,9 @@ public final class RoomCore<G: Game> {
     public let playersMax: Int
     public let spectatorsMax: Int
     private var spectatorCount = 0
+    /// The simulation. Declared last on purpose: fields after a generic one sit at offsets known only at run time,
+    /// read from the type's metadata on every access in the room's unspecialized code.
+    public private(set) var game: G
 
     public init(game: G, settings: RoomSettings, playersMax: Int = 256, spectatorsMax: Int = 1024) {
         self.game = game
@@ -72,7 +78,7 @@ public final class RoomCore<G: Game> {
     public var playerCount: Int { clients.count - spectatorCount }
 
     /// The name a player joined with.
-    public func name(of player: PlayerID) -> String? { clients[player]?.name }
+    public func name(of player: PlayerID) -> String? { clientSlot[player].map { clients[$0].name } }
 
     /// The player's connection dropped: it stays in the world, standing still, until it resumes or leaves.
     public func suspend(_ player: PlayerID) {
@@ -91,11 +97,12 @@ public final class RoomCore<G: Game> {
     public func join(name: String, spectator: Bool = false) -> PlayerID? {
         guard spectator ? spectatorCount < spectatorsMax : clients.count - spectatorCount < playersMax else { return nil }
         var number = nextPlayerNumber
-        while clients[PlayerID(raw: number)] != nil || number == 0 { number &+= 1 }
+        while clientSlot[PlayerID(raw: number)] != nil || number == 0 { number &+= 1 }
         nextPlayerNumber = number &+ 1
         let player = PlayerID(raw: number)
-        clients[player] = RoomClient(name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
-                                 isSpectator: spectator, snapshotPhase: nextSnapshotPhase)
+        clientSlot[player] = clients.count
+        clients.append(RoomClient(player: player, name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
+                                  isSpectator: spectator, snapshotPhase: nextSnapshotPhase))
         nextSnapshotPhase = (nextSnapshotPhase + 1) % settings.snapshotEveryTicks
         if spectator { spectatorCount += 1 } else { pendingJoins.append((player, name)) }
         return player
@@ -103,7 +110,13 @@ public final class RoomCore<G: Game> {
 
     /// The player leaves at the next tick.
     public func leave(_ player: PlayerID) {
-        guard let client = clients.removeValue(forKey: player) else { return }
+        guard let slot = clientSlot.removeValue(forKey: player) else { return }
+        let client = clients[slot]
+        if slot != clients.count - 1 {
+            clients.swapAt(slot, clients.count - 1)
+            clientSlot[clients[slot].player] = slot
+        }
+        clients.removeLast()
         if client.isSpectator { spectatorCount -= 1 }
         pendingJoins.removeAll { $0.0 == player }
         pendingLeaves.append(player)
@@ -134,8 +147,8 @@ public final class RoomCore<G: Game> {
     /// write (the dictionary still holds them), once per input message.
     @discardableResult
     private func updateClient<Result>(_ player: PlayerID, _ change: (inout RoomClient) -> Result) -> Result? {
-        guard let index = clients.index(forKey: player) else { return nil }
-        return change(&clients.values[index])
+        guard let slot = clientSlot[player] else { return nil }
+        return change(&clients[slot])
     }
 
     /// Advances one tick: applies joins and leaves, takes one input per player, steps, hashes, and keeps the
@@ -182,7 +195,7 @@ public final class RoomCore<G: Game> {
     }
 
     /// The newest input sequence applied for a player.
-    public func lastProcessedInput(of player: PlayerID) -> UInt32 { clients[player]?.inputs.lastAppliedSequence ?? 0 }
+    public func lastProcessedInput(of player: PlayerID) -> UInt32 { clientSlot[player].map { clients[$0].inputs.lastAppliedSequence } ?? 0 }
 
     /// Encodes this tick's snapshot for every client whose phase this tick is (all of them at one snapshot a
     /// tick) and calls `deliver(player, header, delta)`: the header is
@@ -194,12 +207,14 @@ public final class RoomCore<G: Game> {
         var shared: [SnapshotViewKey: [UInt8]] = [:]
         // Clients in id order, read and changed where they are stored (a copy of one would copy its buffers).
         let phase = Int(current.tick % UInt32(settings.snapshotEveryTicks))
-        let byPlayer = clients.indices.filter { clients.values[$0].snapshotPhase == phase }.sorted { clients.keys[$0] < clients.keys[$1] }
-        let centers = Self.viewCenters(of: byPlayer.map { clients.keys[$0] }, in: game)
-        for (order, index) in byPlayer.enumerated() {
-            let player = clients.keys[index]
+        phaseSlots.removeAll(keepingCapacity: true)
+        for slot in clients.indices where clients[slot].snapshotPhase == phase { phaseSlots.append(slot) }
+        phaseSlots.sort { clients[$0].player < clients[$1].player }
+        let centers = Self.viewCenters(of: phaseSlots.map { clients[$0].player }, in: game)
+        for (order, index) in phaseSlots.enumerated() {
+            let player = clients[index].player
             let view: Int32
-            if clients.values[index].isSpectator {
+            if clients[index].isSpectator {
                 view = Self.wholeWorld
             } else if let center = centers[order] {
                 let cell = interestGrid.cell(of: center)
@@ -209,9 +224,9 @@ public final class RoomCore<G: Game> {
             }
             // The baseline: the acknowledged snapshot, filtered by the view this client had then.
             var baseline: (record: SnapshotRecord, view: Int32)?
-            if let acknowledged = clients.values[index].acknowledgedTick, acknowledged != current.tick,
+            if let acknowledged = clients[index].acknowledgedTick, acknowledged != current.tick,
                let recordIndex = ringIndex(of: acknowledged),
-               let sent = clients.values[index].sentViews.last(where: { $0.tick == acknowledged }) {
+               let sent = clients[index].sentViews.last(where: { $0.tick == acknowledged }) {
                 baseline = (ring[recordIndex], sent.cell)
             }
             let key = SnapshotViewKey(baselineTick: baseline?.record.tick, baselineView: baseline?.view ?? Self.wholeWorld, view: view)
@@ -233,10 +248,10 @@ public final class RoomCore<G: Game> {
             }
             var header = BitWriter(capacity: 16)
             try ServerMessage.snapshot(SnapshotHeader(tick: current.tick, baselineTick: baseline?.record.tick,
-                                                      lastProcessedInput: clients.values[index].inputs.lastAppliedSequence)).write(into: &header)
-            clients.values[index].sentViews.append((current.tick, view))
-            if let oldest = clients.values[index].sentViews.first, oldest.tick < oldestKept {
-                clients.values[index].sentViews.removeAll { $0.tick < oldestKept }
+                                                      lastProcessedInput: clients[index].inputs.lastAppliedSequence)).write(into: &header)
+            clients[index].sentViews.append((current.tick, view))
+            if let oldest = clients[index].sentViews.first, oldest.tick < oldestKept {
+                clients[index].sentViews.removeAll { $0.tick < oldestKept }
             }
             deliver(player, header.finish(), delta)
         }
@@ -328,6 +343,7 @@ public final class RoomCore<G: Game> {
 // would be looked up at run time on every use in the tick.
 
 fileprivate struct RoomClient {
+    let player: PlayerID
     var name: String
     var inputs: InputBuffer
     /// The newest snapshot tick the client says it has.
