@@ -34,6 +34,9 @@ public final class TickwireServer: @unchecked Sendable {
         recordingWriter = config.recording.map { RecordingWriter(settings: $0, log: { logger.error($0) }) }
     }
 
+    /// The server's event loops, one per core (tests stall one to check how rooms on it catch up).
+    public var loops: [EventLoop] { group.loops }
+
     /// Open connections right now, across loops.
     public var openConnectionCount: Int { counters.openConnections.load(ordering: .relaxed) }
 

@@ -54,7 +54,7 @@ struct RecordedSession {
             if tick % 90 == 7, let talker = joined.last { recorder.chat(from: talker, text: "hello at \(tick)") }
             let outcome = core.tick()
             let joins = zip(outcome.joined, outcome.joinedNames).map { TickRecord.Join(player: $0, name: $1) }
-            recorder.record(tick: outcome.tick, leaves: outcome.left, joins: joins, inputs: outcome.inputs, stateHash: outcome.stateHash,
+            recorder.record(tick: outcome.tick, leaves: outcome.left, joins: joins, inputs: outcome.inputs, stateHash: core.stateHash(),
                             world: { core.game.entityStates() },
                             state: { core.game.encodeState() })
             if captureTicks.contains(outcome.tick) { session.liveWorlds[outcome.tick] = core.game.entityStates() }

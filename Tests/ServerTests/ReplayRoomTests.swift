@@ -38,7 +38,7 @@ final class ReplayRoomTests: RoomEndToEndTestsBase {
             let outcome = core.tick()
             recorder.record(tick: outcome.tick, leaves: outcome.left,
                             joins: zip(outcome.joined, outcome.joinedNames).map { TickRecord.Join(player: $0, name: $1) },
-                            inputs: outcome.inputs, stateHash: outcome.stateHash, world: { core.game.entityStates() },
+                            inputs: outcome.inputs, stateHash: core.stateHash(), world: { core.game.entityStates() },
                             state: { core.game.encodeState() })
         }
         recorder.finish()

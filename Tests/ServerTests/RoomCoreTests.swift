@@ -153,6 +153,30 @@ final class RoomCoreTests: XCTestCase {
         XCTAssertLessThan(secondDelta.count, firstDelta.count, "a delta is smaller than the full snapshot")
     }
 
+    func testASmallRoomKeepsSnapshotRecordsOnlyOnItsSnapshotTicks() throws {
+        var settings = RoomSettings()
+        settings.snapshotEveryTicks = 3
+        let core = RoomCore(game: Arena(config: ArenaConfig(), seed: 1), settings: settings, phaseOffset: 2)
+        XCTAssertFalse(core.tick().isSnapshotTick, "no clients, no snapshots")
+        let players = (0..<4).compactMap { core.join(name: "p\($0)") }
+        var decoders: [PlayerID: SnapshotDecoder] = [:]
+        var servedTicks: [UInt32] = []
+        for _ in 0..<12 {
+            let outcome = core.tick()
+            var served = 0
+            try core.encodeSnapshots { player, header, delta in
+                served += 1
+                do { _ = try decoders[player, default: SnapshotDecoder()].receive(header + delta) } catch { XCTFail("\(error)") }
+            }
+            XCTAssertEqual(outcome.isSnapshotTick, outcome.tick % 3 == 2, "tick \(outcome.tick)")
+            XCTAssertEqual(served, outcome.isSnapshotTick ? 4 : 0, "the whole room in the room's phase")
+            if outcome.isSnapshotTick { servedTicks.append(outcome.tick) }
+            for player in players { if let newest = decoders[player]?.newestTick { core.acknowledge(player, tick: newest) } }
+        }
+        XCTAssertEqual(servedTicks.count, 4)
+        for player in players { XCTAssertEqual(decoders[player]?.fullSnapshots, 1, "later snapshots are deltas on kept records") }
+    }
+
     func testAnAcknowledgementOutsideTheWindowGetsAFullSnapshot() throws {
         var settings = RoomSettings()
         settings.baselineWindowTicks = 10
@@ -168,7 +192,8 @@ final class RoomCoreTests: XCTestCase {
     func testSnapshotsEveryKTicksAreSpreadSoEachTickServesAboutOneKthOfTheClients() throws {
         var settings = RoomSettings()
         settings.snapshotEveryTicks = 3
-        let (core, players) = room(players: 7, settings: settings)
+        let block = RoomCore<Arena>.phaseBlockSize
+        let (core, players) = room(players: 3 * block + 1, settings: settings)
         var ticksByPlayer: [PlayerID: [UInt32]] = [:]
         var decoders: [PlayerID: SnapshotDecoder] = [:]
         for _ in 0..<30 {
@@ -179,7 +204,8 @@ final class RoomCoreTests: XCTestCase {
                 ticksByPlayer[player, default: []].append(outcome.tick)
                 do { _ = try decoders[player, default: SnapshotDecoder()].receive(header + delta) } catch { XCTFail("\(error)") }
             }
-            XCTAssertTrue((2...3).contains(served), "tick \(outcome.tick): 7 clients over 3 phases, not all at once")
+            // Blocks of joins in turn: phase 0 has the first block and the last client, 1 and 2 a block each.
+            XCTAssertEqual(served, outcome.tick % 3 == 0 ? block + 1 : block, "tick \(outcome.tick): 3 blocks over 3 phases, not all at once")
             for player in players { if let newest = decoders[player]?.newestTick { core.acknowledge(player, tick: newest) } }
         }
         for player in players {

@@ -214,6 +214,26 @@ final class RoomEndToEndTests: RoomEndToEndTestsBase {
         XCTAssertGreaterThan(received ?? 0, 100)
     }
 
+    func testARoomStalledForPeriodsSimulatesEveryTickButSendsNoSnapshotsUntilItCatchesUp() throws {
+        let (client, _) = try joinedClient("stall-room", name: "s")
+        XCTAssertTrue(eventually { client.state.withLock { $0.snapshotCount } > 5 })
+        let summary = try XCTUnwrap(server.roomDirectory.summaries().first { $0.id == "stall-room" })
+        let (tickBefore, catchUpBefore) = (summary.tick, summary.catchUpTicks)
+        // Stall the room's loop for 15 periods (250 ms at 60 Hz): on waking, the missed ticks run back to back.
+        let stalled = DispatchSemaphore(value: 0)
+        server.loops[summary.loopIndex].execute {
+            usleep(250_000)
+            stalled.signal()
+        }
+        XCTAssertEqual(stalled.wait(timeout: .now() + 5), .success)
+        let snapshotsAfterStall = client.state.withLock { $0.snapshotCount }
+        XCTAssertTrue(eventually { client.state.withLock { $0.snapshotCount } > snapshotsAfterStall + 5 }, "snapshots resume")
+        XCTAssertTrue(eventually(4) {
+            guard let now = self.server.roomDirectory.summaries().first(where: { $0.id == "stall-room" }) else { return false }
+            return now.catchUpTicks >= catchUpBefore + 10 && now.tick >= tickBefore + 15
+        }, "every missed tick was simulated, and most of them without snapshots")
+    }
+
     func testShutdownKicksRoomClientsWith1001() throws {
         let client = GameTestClient()
         let channel = try XCTUnwrap(try connect("/rooms/closing", client: client)?.get())

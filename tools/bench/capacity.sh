@@ -18,6 +18,9 @@
 #   tools/bench/capacity.sh --ramp-rate 150 # bots joining per second during ramp-up [150]; a faster crowd is a
 #                                           # join-storm test, not a capacity test
 #   tools/bench/capacity.sh --series room20 --sizes "750 1000"   # only these N
+#   tools/bench/capacity.sh --baseline /tmp/old/tickwire   # each N also with that server binary, right after (same
+#                                           # bots): rows "<series>@baseline" and a CPU ratio, since this host's speed
+#                                           # drifts by 20% within an hour and only a same-sitting ratio compares builds
 #
 # A run holds when every bot joined, no tick overran and delivery is at least 99.9%. A series stops at its first
 # run that does not hold. Results: a table on stdout and in .build/capacity/results.md.
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --window) WINDOW_S=$2; shift 2 ;;
     --ramp-rate) RAMP_BOTS_PER_S=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
+    --baseline) BASELINE_BINARY=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,14 +51,14 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Time the hypervisor gave CPU 0 to someone else (steal), in clock ticks: a stall we did not cause.
 steal_ticks() { awk '$1 == "cpu0" {print $9}' /proc/stat; }
 
-# run SERIES N ROOMS SNAPSHOT_EVERY INPUT_BATCH: one measured run; appends a row to $OUT/rows.tsv.
+# run SERIES N ROOMS SNAPSHOT_EVERY INPUT_BATCH [SERVER_BINARY]: one measured run; appends a row to $OUT/rows.tsv.
 run() {
-  local series=$1 bots=$2 rooms=$3 snapshot_every=$4 input_batch=$5
+  local series=$1 bots=$2 rooms=$3 snapshot_every=$4 input_batch=$5 server_binary=${6:-$BINARY}
   local players_per_room=$(( (bots + rooms - 1) / rooms ))
   local ramp_s=$(( bots / RAMP_BOTS_PER_S + 2 )) settle_s=3
   local log="$OUT/$series-$bots-serve.log" json="$OUT/$series-$bots-bots.json"
-  [ "$series" = watchers ] && players_per_room=64
-  taskset -c 0 "$BINARY" serve --host 127.0.0.1 --port 0 --loops 1 --snapshot-every "$snapshot_every" \
+  [ "${series%@baseline}" = watchers ] && players_per_room=64
+  taskset -c 0 "$server_binary" serve --host 127.0.0.1 --port 0 --loops 1 --snapshot-every "$snapshot_every" \
     --room-players-max "$players_per_room" --room-spectators-max 20000 --max-connections 20000 --rooms-max 10000 \
     --stuck-snapshots-max 600 2>"$log" &
   local server=$!
@@ -68,7 +72,7 @@ run() {
   # The swarm outlives the window by a margin: an overloaded server answers /metrics late.
   local duration_s=$(( ramp_s + settle_s + WINDOW_S + 12 ))
   local watch=()
-  if [ "$series" = watchers ]; then
+  if [ "${series%@baseline}" = watchers ]; then
     watch=(--watch)
     taskset -c 1 "$BINARY" bots --url "ws://127.0.0.1:$port/rooms/cap" --bots 64 --threads 1 --duration "$((duration_s + 2))s" \
       --behaviour wander,chaser,shooter --input-batch 3 >"$OUT/$series-$bots-players.txt" 2>&1 &
@@ -140,6 +144,7 @@ PY
 }
 
 : >"$OUT/rows.tsv"
+: >"$OUT/ratios.txt"
 printf 'series\tbots\trooms\tsnapshot Hz\tinput batch\tserver CPU\tµs per client-tick\ttick p50 µs\ttick p99 µs\ttick max µs\toverruns\tdelivery\tbytes/client/s\tbots CPU\tCPU 0 steal\tjoined\tdecode errors\tholds\n'
 for series in $SERIES; do
   case $series in
@@ -155,7 +160,16 @@ for series in $SERIES; do
     rooms=1
     [ "$per_room" -gt 0 ] && rooms=$(( bots / per_room ))
     run "$series" "$bots" "$rooms" "$every" "$batch"
-    if [ "$(tail -n 1 "$OUT/rows.tsv" | awk -F'\t' '{print $NF}')" != "yes" ]; then
+    ours=$(tail -n 1 "$OUT/rows.tsv")
+    if [ -n "${BASELINE_BINARY:-}" ]; then
+      run "$series@baseline" "$bots" "$rooms" "$every" "$batch" "$BASELINE_BINARY"
+      theirs=$(tail -n 1 "$OUT/rows.tsv")
+      ratio=$(python3 -c "import sys; a, b = (float(r.split('\t')[5].rstrip('%')) for r in sys.argv[1:]); print(f'{a / b:.2f}' if b else 'n/a')" "$ours" "$theirs")
+      echo "# $series $bots: server CPU $(echo "$ours" | cut -f6) against the baseline's $(echo "$theirs" | cut -f6): ratio $ratio"
+      echo "$series $bots: server CPU ratio against the baseline $ratio" >>"$OUT/ratios.txt"
+    fi
+    # The series goes on while our build holds, whatever the baseline did.
+    if [ "$(echo "$ours" | awk -F'\t' '{print $NF}')" != "yes" ]; then
       echo "# $series: stopped at $bots bots (it did not hold)"
       break
     fi
@@ -171,6 +185,7 @@ done
     best=$(awk -F'\t' -v s="$series" '$1 == s && $NF == "yes" {n = $2} END {print n ? n : "none"}' "$OUT/rows.tsv")
     echo "- $series: largest N that holds: $best"
   done
+  [ -s "$OUT/ratios.txt" ] && { echo; sed 's/^/- /' "$OUT/ratios.txt"; }
 } >"$OUT/results.md"
 echo
 cat "$OUT/results.md"

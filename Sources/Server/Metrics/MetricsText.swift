@@ -37,6 +37,8 @@ enum MetricsText {
         histogram("tickwire_tick_lateness_us", "How late a room tick started after its absolute deadline (µs).", totals.tickLateness)
         metric("tickwire_snapshots_skipped_total", "counter", "Snapshots not sent because the client's unsent bytes were over the high watermark.",
                [("", String(totals.snapshotsSkipped))])
+        metric("tickwire_catch_up_ticks_total", "counter", "Room ticks simulated without snapshots because the room was two whole periods behind.",
+               [("", String(totals.catchUpTicks))])
         metric("tickwire_inputs_dropped_total", "counter", "Inputs dropped: the player's buffer was full, the sequence was stale, or a standing queue was trimmed.",
                [("", String(totals.inputsDropped))])
         metric("tickwire_decode_errors_total", "counter", "Game messages that did not decode (the client was closed with 1002).",

@@ -9,9 +9,8 @@ public struct TickOutcome: Sendable {
     public var joinedNames: [String]
     public var left: [PlayerID]
     public var inputs: [(player: PlayerID, input: InputBits)]
-    public var stateHash: UInt64
-    /// Some clients got a snapshot this tick. With snapshots every k ticks, clients are spread over k phases, so
-    /// every tick sends to about 1/k of them (no tick carries the whole room's snapshot work): this is always true.
+    /// Some clients get a snapshot this tick (see `RoomCore.phaseBlockSize`): the tick kept a snapshot record, and
+    /// `encodeSnapshots` has clients to serve.
     public var isSnapshotTick: Bool
 }
 
@@ -41,7 +40,12 @@ public final class RoomCore<G: Game> {
     private var pendingLeaves: [PlayerID] = []
     private var nextPlayerNumber: UInt16 = 1
     /// The phase the next client gets (round robin, so phases stay the same size).
-    private var nextSnapshotPhase = 0
+    /// Clients that joined so far, and how many clients each snapshot phase has now (see `phaseBlockSize`).
+    private var joinsTotal = 0
+    private var phaseClientCounts: [Int]
+    /// The phase of the room's first block of clients: rooms on one loop pass different offsets, so small rooms
+    /// spread their snapshot ticks over the phases.
+    private let phaseOffset: Int
     /// Past snapshots, newest last, at most `baselineWindowTicks` old.
     private var ring: [SnapshotRecord] = []
     private var interestGrid: SpatialGrid
@@ -64,8 +68,17 @@ public final class RoomCore<G: Game> {
     /// read from the type's metadata on every access in the room's unspecialized code.
     public private(set) var game: G
 
-    public init(game: G, settings: RoomSettings, playersMax: Int = 256, spectatorsMax: Int = 1024) {
+    /// With snapshots every k ticks, clients are spread over k phases in blocks of this many, in the order they
+    /// join: a client of phase p gets snapshots on ticks where `tick % k == p`. A room of up to a block has all its
+    /// clients in one phase, so it builds a snapshot record (entity states, prepared pieces, interest cells) on 1
+    /// tick in k; a large room spreads over every phase, so no tick carries its whole snapshot work.
+    public static var phaseBlockSize: Int { 16 }
+
+    /// A room; `phaseOffset` is the snapshot phase of its first block of clients (see `phaseBlockSize`).
+    public init(game: G, settings: RoomSettings, playersMax: Int = 256, spectatorsMax: Int = 1024, phaseOffset: Int = 0) {
         self.game = game
+        phaseClientCounts = Array(repeating: 0, count: settings.snapshotEveryTicks)
+        self.phaseOffset = phaseOffset % settings.snapshotEveryTicks
         currentTick = game.tick
         self.settings = settings
         self.playersMax = playersMax
@@ -100,10 +113,12 @@ public final class RoomCore<G: Game> {
         while clientSlot[PlayerID(raw: number)] != nil || number == 0 { number &+= 1 }
         nextPlayerNumber = number &+ 1
         let player = PlayerID(raw: number)
+        let phase = (phaseOffset + joinsTotal / Self.phaseBlockSize) % settings.snapshotEveryTicks
+        joinsTotal += 1
+        phaseClientCounts[phase] += 1
         clientSlot[player] = clients.count
         clients.append(RoomClient(player: player, name: name, inputs: InputBuffer(capacity: settings.inputBufferMax), acknowledgedTick: nil,
-                                  isSpectator: spectator, snapshotPhase: nextSnapshotPhase))
-        nextSnapshotPhase = (nextSnapshotPhase + 1) % settings.snapshotEveryTicks
+                                  isSpectator: spectator, snapshotPhase: phase))
         if spectator { spectatorCount += 1 } else { pendingJoins.append((player, name)) }
         return player
     }
@@ -112,6 +127,7 @@ public final class RoomCore<G: Game> {
     public func leave(_ player: PlayerID) {
         guard let slot = clientSlot.removeValue(forKey: player) else { return }
         let client = clients[slot]
+        phaseClientCounts[client.snapshotPhase] -= 1
         if slot != clients.count - 1 {
             clients.swapAt(slot, clients.count - 1)
             clientSlot[clients[slot].player] = slot
@@ -151,8 +167,8 @@ public final class RoomCore<G: Game> {
         return change(&clients[slot])
     }
 
-    /// Advances one tick: applies joins and leaves, takes one input per player, steps, hashes, and keeps the
-    /// snapshot for baselines (every tick: with snapshots every k ticks, a different 1/k of the clients gets one each tick).
+    /// Advances one tick: applies joins and leaves, takes one input per player, steps, and keeps the snapshot for
+    /// baselines when some client's phase is this tick's (see `phaseBlockSize`).
     public func tick() -> TickOutcome {
         let joined = pendingJoins.map(\.0)
         let joinedNames = pendingJoins.map(\.1)
@@ -181,18 +197,25 @@ public final class RoomCore<G: Game> {
         }
         game.step(inputs: inputs)
         currentTick = game.tick
-        // Every tick is some phase's snapshot tick (see `isSnapshotTick`).
-        let isSnapshotTick = true
-        let entities = game.entityStates()
-        let cells = Self.interestCells(of: entities, in: game, grid: interestGrid)
-        let prepared = PreparedSnapshot(tick: currentTick, entities: entities, codec: codec)
-        ring.append(SnapshotRecord(prepared: prepared, cells: cells, cellCount: interestGrid.columns * interestGrid.rows))
+        // Records only on ticks some client gets a snapshot: a client acknowledges only snapshots it got, so every
+        // baseline it can name has its record.
+        let isSnapshotTick = phaseClientCounts[Int(currentTick % UInt32(settings.snapshotEveryTicks))] > 0
+        if isSnapshotTick {
+            let entities = game.entityStates()
+            let cells = Self.interestCells(of: entities, in: game, grid: interestGrid)
+            let prepared = PreparedSnapshot(tick: currentTick, entities: entities, codec: codec)
+            ring.append(SnapshotRecord(prepared: prepared, cells: cells, cellCount: interestGrid.columns * interestGrid.rows))
+        }
         let window = UInt32(settings.baselineWindowTicks)
         let oldest = currentTick > window ? currentTick - window : 0
         while let first = ring.first, first.tick < oldest { ring.removeFirst() }
-        return TickOutcome(tick: currentTick, joined: joined, joinedNames: joinedNames, left: left, inputs: inputs, stateHash: game.stateHash(),
+        return TickOutcome(tick: currentTick, joined: joined, joinedNames: joinedNames, left: left, inputs: inputs,
                            isSnapshotTick: isSnapshotTick)
     }
+
+    /// The game's state hash after the last tick: for recordings (hashing every entity costs; a room that does not
+    /// record does not pay it).
+    public func stateHash() -> UInt64 { game.stateHash() }
 
     /// The newest input sequence applied for a player.
     public func lastProcessedInput(of player: PlayerID) -> UInt32 { clientSlot[player].map { clients[$0].inputs.lastAppliedSequence } ?? 0 }

@@ -23,6 +23,8 @@ public struct RoomSummary: Sendable, Equatable {
     public var tickDurationUsP99: Double
     public var snapshotsSkipped: Int
     public var inputsDropped: Int
+    /// Ticks simulated without snapshots because the room was two whole periods behind.
+    public var catchUpTicks = 0
     public var decodeErrors = 0
     public var ticksTotal = 0
     public var tickDuration = Histogram()
@@ -32,13 +34,14 @@ public struct RoomSummary: Sendable, Equatable {
 /// Sums over every room, closed ones included (counters never go backwards).
 struct RoomTotals {
     var rooms = 0, players = 0, spectators = 0
-    var ticks = 0, snapshotsSkipped = 0, inputsDropped = 0, decodeErrors = 0
+    var ticks = 0, snapshotsSkipped = 0, inputsDropped = 0, catchUpTicks = 0, decodeErrors = 0
     var tickDuration = Histogram(), tickLateness = Histogram()
 
     mutating func addCounters(of summary: RoomSummary) {
         ticks += summary.ticksTotal
         snapshotsSkipped += summary.snapshotsSkipped
         inputsDropped += summary.inputsDropped
+        catchUpTicks += summary.catchUpTicks
         decodeErrors += summary.decodeErrors
         tickDuration.merge(summary.tickDuration)
         tickLateness.merge(summary.tickLateness)

@@ -10,7 +10,7 @@ enum RoomsJSON {
             "{\"id\":\"\(room.id)\",\"loop\":\(room.loopIndex),\"players\":\(room.players),\"spectators\":\(room.spectators),"
                 + "\"tickRateHz\":\(room.tickRateHz),\"tick\":\(room.tick),\"tickLatenessUsP99\":\(number(room.tickLatenessUsP99)),"
                 + "\"tickDurationUsP99\":\(number(room.tickDurationUsP99)),\"snapshotsSkipped\":\(room.snapshotsSkipped),"
-                + "\"inputsDropped\":\(room.inputsDropped)}"
+                + "\"inputsDropped\":\(room.inputsDropped),\"catchUpTicks\":\(room.catchUpTicks)}"
         }
         return "{\"rooms\":[\(items.joined(separator: ","))]}\n"
     }
