@@ -67,6 +67,32 @@ final class RoomCoreTests: XCTestCase {
         XCTAssertEqual(core.name(of: ids[3]), "p3")
     }
 
+    func testAClientLeavingWhileSnapshotsAreDeliveredLeavesTheOthersServedOnce() throws {
+        // The room kicks a client that is too slow from inside `deliver`, and the kick closes it at once.
+        let (core, ids) = room(players: 5)
+        _ = core.tick()
+        var served: [PlayerID] = []
+        var newcomer: PlayerID?
+        try core.encodeSnapshots { player, _, _ in
+            served.append(player)
+            if player == ids[1] {
+                core.leave(ids[0])  // already served
+                core.leave(ids[3])  // not yet
+                newcomer = core.join(name: "late")
+            }
+        }
+        XCTAssertEqual(served, ids, "every client of the tick once, in order, whatever left meanwhile")
+        XCTAssertNil(core.name(of: ids[0]))
+        XCTAssertNil(core.name(of: ids[3]))
+        XCTAssertEqual([ids[1], ids[2], ids[4]].map { core.name(of: $0) }, ["p1", "p2", "p4"])
+        let late = try XCTUnwrap(newcomer)
+        XCTAssertEqual(core.name(of: late), "late")
+        XCTAssertEqual(Set(core.tick().left), [ids[0], ids[3]])
+        var next: [PlayerID] = []
+        try core.encodeSnapshots { player, _, _ in next.append(player) }
+        XCTAssertEqual(next, [ids[1], ids[2], ids[4], late].sorted())
+    }
+
     func testOneInputPerTickTheLastRepeatsAndExcessIsDropped() throws {
         var settings = RoomSettings()
         settings.inputBufferMax = 3

@@ -34,6 +34,11 @@ public final class RoomCore<G: Game> {
     private var clientSlot: [PlayerID: Int] = [:]
     /// Scratch of `encodeSnapshots`: the slots of this tick's phase, in player order.
     private var phaseSlots: [Int] = []
+    /// Set while `encodeSnapshots` walks `phaseSlots`: a leave then (the room kicking a client too slow from
+    /// `deliver`, which closes it at once) waits in `leavesDuringEncode`, since removing a client moves another
+    /// into its slot.
+    private var isEncoding = false
+    private var leavesDuringEncode: [PlayerID] = []
     /// Present players in id order: the order inputs are given to the game.
     private var order: [PlayerID] = []
     private var pendingJoins: [(PlayerID, String)] = []
@@ -125,6 +130,10 @@ public final class RoomCore<G: Game> {
 
     /// The player leaves at the next tick.
     public func leave(_ player: PlayerID) {
+        if isEncoding {
+            leavesDuringEncode.append(player)
+            return
+        }
         guard let slot = clientSlot.removeValue(forKey: player) else { return }
         let client = clients[slot]
         phaseClientCounts[client.snapshotPhase] -= 1
@@ -233,6 +242,12 @@ public final class RoomCore<G: Game> {
         phaseSlots.removeAll(keepingCapacity: true)
         for slot in clients.indices where clients[slot].snapshotPhase == phase { phaseSlots.append(slot) }
         phaseSlots.sort { clients[$0].player < clients[$1].player }
+        isEncoding = true
+        defer {
+            isEncoding = false
+            for player in leavesDuringEncode { leave(player) }
+            leavesDuringEncode.removeAll()
+        }
         let centers = Self.viewCenters(of: phaseSlots.map { clients[$0].player }, in: game)
         for (order, index) in phaseSlots.enumerated() {
             let player = clients[index].player
