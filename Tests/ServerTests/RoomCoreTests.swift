@@ -182,7 +182,7 @@ final class RoomCoreTests: XCTestCase {
     func testASmallRoomKeepsSnapshotRecordsOnlyOnItsSnapshotTicks() throws {
         var settings = RoomSettings()
         settings.snapshotEveryTicks = 3
-        let core = RoomCore(game: Arena(config: ArenaConfig(), seed: 1), settings: settings, phaseOffset: 2)
+        let core = RoomCore(game: Arena(config: ArenaConfig(), seed: 1), settings: settings, phaseOffset: -4)  // phase 2
         XCTAssertFalse(core.tick().isSnapshotTick, "no clients, no snapshots")
         let players = (0..<4).compactMap { core.join(name: "p\($0)") }
         var decoders: [PlayerID: SnapshotDecoder] = [:]

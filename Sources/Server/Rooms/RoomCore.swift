@@ -83,7 +83,9 @@ public final class RoomCore<G: Game> {
     public init(game: G, settings: RoomSettings, playersMax: Int = 256, spectatorsMax: Int = 1024, phaseOffset: Int = 0) {
         self.game = game
         phaseClientCounts = Array(repeating: 0, count: settings.snapshotEveryTicks)
-        self.phaseOffset = phaseOffset % settings.snapshotEveryTicks
+        // Any integer is a phase: a negative offset counts back from the last phase.
+        let phases = settings.snapshotEveryTicks
+        self.phaseOffset = (phaseOffset % phases + phases) % phases
         currentTick = game.tick
         self.settings = settings
         self.playersMax = playersMax
