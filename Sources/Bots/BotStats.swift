@@ -15,6 +15,9 @@ struct BotStats: Sendable {
     var decodeErrors = 0
     var kicks = 0
     var chatsSent = 0
+    /// Inputs sent (one per tick in the room, whatever the batching) and the writes that carried every message.
+    var inputsSent = 0
+    var writes = 0
     var bytesReceived = 0
     var bytesSent = 0
     /// Churn: connections dropped on purpose, leaves, resumes that got the same avatar back, resumes that did not,
@@ -46,6 +49,8 @@ struct BotStats: Sendable {
         decodeErrors += other.decodeErrors
         kicks += other.kicks
         chatsSent += other.chatsSent
+        inputsSent += other.inputsSent
+        writes += other.writes
         bytesReceived += other.bytesReceived
         bytesSent += other.bytesSent
         churnDrops += other.churnDrops

@@ -117,6 +117,7 @@ extension SwarmSnapshot {
             "bytesReceivedPerSecond": Int(Double(bytesReceived) / seconds), "bytesSentPerSecond": Int(Double(bytesSent) / seconds),
             "rtt": latency(rttUs), "inputToAck": latency(inputToAckUs), "snapshotJitter": latency(snapshotJitterUs), "connect": latency(connectUs),
             "tickLateness": latency(tickLatenessUs), "inputBatch": config.inputBatch,
+            "inputsSentPerSecond": Int(Double(inputsSent) / seconds), "writesPerSecond": Int(Double(writes) / seconds),
             "link": ["latencyMs": Double(config.link.latencyNs) / 1e6, "jitterMs": Double(config.link.jitterNs) / 1e6],
             "churn": ["percentPerMinute": config.churnPercentPerMinute, "drops": churnDrops, "leaves": churnLeaves, "resumes": resumes,
                       "resumeFailures": resumeFailures, "rejoins": rejoins],

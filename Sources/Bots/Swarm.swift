@@ -54,6 +54,8 @@ public struct SwarmSnapshot: Sendable {
     public var snapshots: Int { stats.snapshots }
     public var decodeErrors: Int { stats.decodeErrors }
     public var kicks: Int { stats.kicks }
+    public var inputsSent: Int { stats.inputsSent }
+    public var writes: Int { stats.writes }
     public var bytesReceived: Int { stats.bytesReceived }
     public var bytesSent: Int { stats.bytesSent }
     public var closesByCode: [UInt16: Int] { stats.closesByCode }
@@ -98,7 +100,7 @@ public final class Swarm: @unchecked Sendable {
                     var target = config.target
                     if config.rooms > 1 { target.path += "-\(index % config.rooms)" }
                     if config.spectate { target.path += "?watch=1" }
-                    let options = BotOptions(inputBatch: config.inputBatch, link: config.link)
+                    let options = BotOptions(inputBatch: config.inputBatch, link: config.link, spectate: config.spectate)
                     let bot = Bot(index: index, target: target, behaviour: config.behaviours[index % config.behaviours.count],
                                   options: options, seed: config.seed &+ UInt64(index), loop: loop, stats: stats.value)
                     mine.append(Unchecked(bot))

@@ -26,6 +26,7 @@ public enum SwarmReport {
         let seconds = Double(result.elapsedNs) / 1e9
         let bots = max(result.joined, 1)
         let perBot = Double(result.snapshots) / seconds / Double(bots)
+        func perSecondPerBot(_ count: Int) -> Double { (Double(count) / seconds / Double(bots) * 10).rounded() / 10 }
         func percentiles(_ histogram: LatencyHistogram) -> String {
             histogram.count == 0 ? "–" : "p50 \(milliseconds(histogram.value(atQuantile: 0.5)))  p99 \(milliseconds(histogram.value(atQuantile: 0.99)))  max \(milliseconds(histogram.max))"
         }
@@ -45,6 +46,7 @@ public enum SwarmReport {
           snapshots       \(Int(Double(result.snapshots) / seconds))/s in all, \((perBot * 10).rounded() / 10)/s per bot; delivery \((result.deliveryRatio * 1000).rounded() / 10)% of \(result.snapshotRateHz)/s from each bot's join
           snapshot jitter \(percentiles(result.snapshotJitterUs))
           rtt (ping)      \(percentiles(result.rttUs))
+          inputs          \(perSecondPerBot(result.inputsSent))/s per bot in \(perSecondPerBot(result.writes)) writes/s per bot (\(config.inputBatch) tick(s) a write)
           input → ack     \(percentiles(result.inputToAckUs))\(config.inputBatch > 1 ? " (inputs sent \(config.inputBatch) ticks at a time)" : "")
           tick lateness   \(percentiles(result.tickLatenessUs)) (from snapshot ticks)
           bandwidth       down \(rate(result.bytesReceived, seconds: seconds)) (\(rate(result.bytesReceived / bots, seconds: seconds)) per bot), up \(rate(result.bytesSent, seconds: seconds)) (\(rate(result.bytesSent / bots, seconds: seconds)) per bot)

@@ -63,16 +63,26 @@ final class SwarmConditionsTests: XCTestCase {
         XCTAssertTrue(sawJitter)
     }
 
-    func testBatchedInputsStillFeedEveryTick() throws {
+    func testBatchedInputsStillFeedEveryTickInOneWriteABatch() throws {
         let server = try startArenaServer(loops: 1, playersPerRoom: 64)
         defer { stop(server) }
         var config = try swarm(against: server, room: "batch", bots: 6, durationNs: 2_500_000_000)
-        config.inputBatch = 3
+        config.inputBatch = 6
         let result = try Swarm(config: config).run()
         XCTAssertEqual(result.decodeErrors, 0)
         XCTAssertEqual(result.kicks, 0)
         XCTAssertGreaterThan(result.inputToAckUs.count, 0)
-        XCTAssertEqual(server.roomDirectory.summaries().map(\.inputsDropped), [0], "three inputs every three ticks fit the buffer")
+        XCTAssertGreaterThan(result.rttUs.count, 0, "pings ride in the batches' writes")
+        XCTAssertEqual(server.roomDirectory.summaries().map(\.inputsDropped), [0], "six inputs every six ticks fit the buffer")
+        // One input per tick in the room (60 Hz), less at most the batch each bot had not finished at the end.
+        let inRoomSeconds = result.expectedSnapshots / Double(result.snapshotRateHz)
+        let ticksInRoom = inRoomSeconds * 60
+        XCTAssertGreaterThan(Double(result.inputsSent), ticksInRoom - Double(6 * 6) - ticksInRoom * 0.05)
+        XCTAssertLessThanOrEqual(Double(result.inputsSent), ticksInRoom + Double(6))
+        // One write a batch, plus each bot's join and leave.
+        XCTAssertLessThanOrEqual(result.writes, result.inputsSent / 6 + 2 * 6)
+        XCTAssertGreaterThanOrEqual(result.writes, result.inputsSent / 6)
+        XCTAssertTrue(SwarmReport.table(result, config: config).contains("(6 tick(s) a write)"))
     }
 
     func testTheHTMLReportIsOneFileWithAChartPerFigure() throws {
