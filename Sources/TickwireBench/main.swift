@@ -13,6 +13,8 @@ import Wire
 //   tickwire-bench record [--players 64] [--minutes 10]   recording cost per tick, size per player-minute, verify speed
 //   tickwire-bench rooms [--rooms 60] [--players 10] [--seconds 20] [--snapshot-every 3] [--ack-delay-ticks 6]
 //                        many small rooms in one thread: CPU per room-tick and per client-tick, without sockets
+//   tickwire-bench decode [--players 10] [--seconds 20] [--snapshot-every 3] [--ack-delay-ticks 6] [--passes 5]
+//                        a bot's side: µs to read and decode one snapshot (a player's view and a spectator's whole room)
 
 func flag(_ name: String, _ fallback: Int) -> Int {
     let arguments = CommandLine.arguments
@@ -171,6 +173,68 @@ func smallRoomsCost() throws {
     print("  clients one core could tick and encode for, before any socket work: \(clientsAt(1.0)) (all of it), \(clientsAt(0.5)) (half of it)")
 }
 
+/// What a bot spends per snapshot, without sockets: one room of scripted players and one spectator runs with late
+/// acknowledgements, every message sent is kept, then each client's messages are decoded in order with a fresh
+/// `SnapshotTracker`, as `tickwire bots` does (`ServerMessage.read`, then `receive`), `passes` times.
+func decodeCost() throws {
+    let players = flag("--players", 10), seconds = flag("--seconds", 20), passes = flag("--passes", 5)
+    let snapshotEvery = flag("--snapshot-every", 3), ackDelay = UInt32(flag("--ack-delay-ticks", 6))
+    var settings = RoomSettings()
+    settings.snapshotEveryTicks = snapshotEvery
+    let room = RoomCore(game: Arena(config: ArenaConfig.sized(forPlayers: players), seed: 5), settings: settings, playersMax: players)
+    let ids = (0..<players).compactMap { room.join(name: "bot\($0)") }
+    guard let spectator = room.join(name: "watcher", spectator: true) else { fatalError("the room refused a spectator") }
+    var script = ArenaScript(seed: 9)
+    var sent: [PlayerID: [[UInt8]]] = [:]
+    var pendingAcks: [(due: UInt32, player: PlayerID, tick: UInt32)] = []
+    for _ in 0..<(seconds * settings.tickRateHz) {
+        let tick = room.currentTick
+        for (player, bits) in script.inputs(for: ids, tick: tick) {
+            room.receiveInput(from: player, sequence: tick &+ 1, acknowledgedTick: nil, bits: bits)
+        }
+        for ack in pendingAcks where ack.due <= tick { room.acknowledge(ack.player, tick: ack.tick) }
+        pendingAcks.removeAll { $0.due <= tick }
+        let outcome = room.tick()
+        try room.encodeSnapshots { player, header, delta in
+            pendingAcks.append((outcome.tick + ackDelay, player, outcome.tick))
+            sent[player, default: []].append(header + delta)
+        }
+    }
+    func decodeAll(_ messages: [[UInt8]]) -> (ns: UInt64, failures: Int) {
+        var best = UInt64.max, failures = 0
+        for _ in 0..<passes {
+            var tracker = SnapshotTracker(schema: Arena.schema)
+            failures = 0
+            let start = monotonicNowNs()
+            for message in messages {
+                var reader = BitReader(message)
+                guard case .snapshot(let header)? = try? ServerMessage.read(from: &reader),
+                      case .success = tracker.receive(header, from: &reader) else { failures += 1; continue }
+            }
+            best = min(best, monotonicNowNs() - start)
+        }
+        return (best, failures)
+    }
+    let playerMessages = ids.flatMap { sent[$0] ?? [] }
+    // One tracker per player: decode each player's stream separately, and add the times up.
+    var playerNs: UInt64 = 0, playerFailures = 0
+    for id in ids {
+        let (ns, failures) = decodeAll(sent[id] ?? [])
+        playerNs += ns
+        playerFailures += failures
+    }
+    let spectatorMessages = sent[spectator] ?? []
+    let (spectatorNs, spectatorFailures) = decodeAll(spectatorMessages)
+    func perSnapshotUs(_ ns: UInt64, _ count: Int) -> String { format(Double(ns) / 1000 / Double(max(count, 1)), 2) }
+    func meanBytes(_ messages: [[UInt8]]) -> String { format(Double(messages.reduce(0) { $0 + $1.count }) / Double(max(messages.count, 1)), 1) }
+    print("decode: one room of \(players) scripted players and a spectator, \(seconds) s at \(settings.tickRateHz) Hz, a snapshot every "
+          + "\(snapshotEvery) tick(s), acks \(ackDelay) ticks late; best of \(passes) passes")
+    print("  a player's view: \(perSnapshotUs(playerNs, playerMessages.count)) µs per snapshot (\(playerMessages.count) snapshots, mean "
+          + "\(meanBytes(playerMessages)) bytes, \(playerFailures) not decoded)")
+    print("  the whole room (spectator): \(perSnapshotUs(spectatorNs, spectatorMessages.count)) µs per snapshot (\(spectatorMessages.count) "
+          + "snapshots, mean \(meanBytes(spectatorMessages)) bytes, \(spectatorFailures) not decoded)")
+}
+
 /// A room of scripted players recorded through the real writer thread into a file: the recorder's cost on the tick
 /// (timed around `record`, keyframes included), the file's size per player-minute, and how fast `verify` re-simulates it.
 func recordingCost() throws {
@@ -233,6 +297,7 @@ do {
     case "tick": try tickCost()
     case "record": try recordingCost()
     case "rooms": try smallRoomsCost()
+    case "decode": try decodeCost()
     default:
         print("usage: tickwire-bench wire|tick|record|rooms [flags]   (see the top of Sources/TickwireBench/main.swift)")
         exit(command == "help" ? 0 : 2)

@@ -196,13 +196,29 @@ public struct BitReader: BitStream {
     @inline(__always)
     public mutating func serializeBits(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
         precondition(bitCount >= 1 && bitCount <= 64)
-        guard bitsRemaining >= bitCount else { throw .truncated(field: "\(field)") }
         let byteIndex = bitPosition >> 3
-        if bitCount <= 56, byteIndex + 8 <= bytes.count {
-            // One unaligned 64-bit load covers the field (offset ≤ 7 plus ≤ 56 bits): most fields take this path.
+        if bitCount <= 56, byteIndex &+ 8 <= bytes.count {
+            // One unaligned 64-bit load covers the field (offset ≤ 7 plus ≤ 56 bits, all inside the bytes): most
+            // fields take this path, inlined into the decoder; the rest, and errors, go out of line.
             let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: byteIndex, as: UInt64.self) })
-            value = (word >> UInt64(bitPosition & 7)) & ((1 << UInt64(bitCount)) - 1)
-            bitPosition += bitCount
+            value = (word &>> UInt64(bitPosition & 7)) & ((1 &<< UInt64(bitCount)) &- 1)
+            bitPosition &+= bitCount
+            return
+        }
+        try serializeBitsNearTheEnd(&value, bitCount: bitCount, field: field)
+    }
+
+    /// `serializeBits` within 8 bytes of the end (or for more than 56 bits, or a message under 8 bytes), with the length
+    /// check.
+    @inline(never)
+    private mutating func serializeBitsNearTheEnd(_ value: inout UInt64, bitCount: Int, field: StaticString) throws(WireError) {
+        guard bitsRemaining >= bitCount else { throw .truncated(field: "\(field)") }
+        if bitCount <= 56, bytes.count >= 8 {
+            // The message's last 8 bytes as one word: the field lies inside it (every message ends here).
+            let shift = bitPosition &- (bytes.count &- 8) &* 8
+            let word = UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count &- 8, as: UInt64.self) })
+            value = (word &>> UInt64(shift)) & ((1 &<< UInt64(bitCount)) &- 1)
+            bitPosition &+= bitCount
             return
         }
         var result: UInt64 = 0

@@ -117,6 +117,37 @@ final class BitStreamTests: XCTestCase {
         XCTAssertThrowsError(try reader.finish())
     }
 
+    /// The reader has three paths (a word load inside the message, the message's last word, byte by byte for wide
+    /// fields and short messages); each must read exactly the bits a one-bit-at-a-time reference reads, and throw
+    /// `truncated` exactly when the message has fewer bits left than asked for.
+    func testEveryReadPathMatchesABitByBitReferenceUpToTheEnd() {
+        var random = DeterministicRandom(seed: 11)
+        for _ in 0..<3_000 {
+            let bytes = (0..<random.nextInt(below: 24)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            var reader = BitReader(bytes)
+            var position = 0
+            while true {
+                let bitCount = 1 + random.nextInt(below: 64)
+                var value: UInt64 = 0
+                do throws(WireError) {
+                    try reader.serializeBits(&value, bitCount: bitCount, field: "probe")
+                } catch {
+                    XCTAssertGreaterThan(bitCount, bytes.count * 8 - position, "threw with enough bits left")
+                    XCTAssertEqual(error, .truncated(field: "probe"))
+                    break
+                }
+                var expected: UInt64 = 0
+                for bit in 0..<bitCount {
+                    let source = position + bit
+                    expected |= UInt64((bytes[source >> 3] >> UInt8(source & 7)) & 1) << UInt64(bit)
+                }
+                XCTAssertEqual(value, expected, "\(bitCount) bits at bit \(position) of \(bytes.count) bytes")
+                position += bitCount
+                XCTAssertEqual(reader.bitsProcessed, position)
+            }
+        }
+    }
+
     func testRandomBytesNeverTrapTheReader() {
         var random = DeterministicRandom(seed: 3)
         var decoded = 0
