@@ -9,11 +9,13 @@
 # and the bots' own CPU (a saturated load generator must not pass for a slow server).
 #
 #   tools/bench/capacity.sh                 # every series (about 20 minutes)
-#   tools/bench/capacity.sh --series rooms  # one series: room60, room20, rooms, rooms20 or watchers
+#   tools/bench/capacity.sh --series rooms  # one series: room60, room20, rooms, rooms20, watchers or swarm
 #
-# The watchers series measures the load generator instead: 64 player bots in one room at 20 Hz snapshots, and N
-# spectator bots (--watch) that each decode every snapshot of the whole room, all in one bot process on CPU 1.
-# Spectators with the same acknowledged baseline share one encode on the server, so the server stays light.
+# The watchers and swarm series measure the load generator instead: player bots in one room at 20 Hz snapshots
+# (64 for watchers, 10 for swarm), and N spectator bots (--watch) that each decode every snapshot of the whole room,
+# all in one bot process on CPU 1. Spectators with the same acknowledged baseline share one encode on the server, so
+# the server stays light. Watchers send their inputs 3 ticks a write; swarm 12 (5 writes a second), so its bots'
+# core goes almost all to reading and decoding snapshots: its "bots µs per snapshot" is the load generator's cost.
 #   tools/bench/capacity.sh --window 10     # seconds measured per run after ramp-up [10]
 #   tools/bench/capacity.sh --ramp-rate 150 # bots joining per second during ramp-up [150]; a faster crowd is a
 #                                           # join-storm test, not a capacity test
@@ -27,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SERIES="room60 room20 rooms rooms20 watchers"
+SERIES="room60 room20 rooms rooms20 watchers swarm"
 WINDOW_S=10
 RAMP_BOTS_PER_S=150
 while [ $# -gt 0 ]; do
@@ -57,7 +59,12 @@ run() {
   local players_per_room=$(( (bots + rooms - 1) / rooms ))
   local ramp_s=$(( bots / RAMP_BOTS_PER_S + 2 )) settle_s=3
   local log="$OUT/$series-$bots-serve.log" json="$OUT/$series-$bots-bots.json"
-  [ "${series%@baseline}" = watchers ] && players_per_room=64
+  local watch=() side_players=0
+  case "${series%@baseline}" in
+    watchers) side_players=64 ;;
+    swarm) side_players=10 ;;
+  esac
+  [ "$side_players" -gt 0 ] && players_per_room=$side_players
   taskset -c 0 "$server_binary" serve --host 127.0.0.1 --port 0 --loops 1 --snapshot-every "$snapshot_every" \
     --room-players-max "$players_per_room" --room-spectators-max 20000 --max-connections 20000 --rooms-max 10000 \
     --stuck-snapshots-max 600 2>"$log" &
@@ -71,10 +78,9 @@ run() {
   [ -n "$port" ] || { echo "server did not start" >&2; cat "$log" >&2; kill "$server"; return 1; }
   # The swarm outlives the window by a margin: an overloaded server answers /metrics late.
   local duration_s=$(( ramp_s + settle_s + WINDOW_S + 12 ))
-  local watch=()
-  if [ "${series%@baseline}" = watchers ]; then
+  if [ "$side_players" -gt 0 ]; then
     watch=(--watch)
-    taskset -c 1 "$BINARY" bots --url "ws://127.0.0.1:$port/rooms/cap" --bots 64 --threads 1 --duration "$((duration_s + 2))s" \
+    taskset -c 1 "$BINARY" bots --url "ws://127.0.0.1:$port/rooms/cap" --bots "$side_players" --threads 1 --duration "$((duration_s + 2))s" \
       --behaviour wander,chaser,shooter --input-batch 3 >"$OUT/$series-$bots-players.txt" 2>&1 &
     sleep 1
   fi
@@ -131,11 +137,13 @@ server_cpu_s = int(server_ticks) / hz
 swarm_cpu_s = int(swarm_ticks) / hz
 client_ticks = bots * 60 * window
 r = json.load(open(report))
+snapshots_in_window = bots * 60 / every * window * r["deliveryRatio"]
 row = [series, bots, rooms, 60 // every, batch,
        f"{server_cpu_s / window * 100:.0f}%", f"{server_cpu_s * 1e6 / client_ticks:.2f}",
        f"{percentile('tickwire_tick_duration_us', 0.5):g}", f"{percentile('tickwire_tick_duration_us', 0.99):g}",
        f"≤{percentile('tickwire_tick_duration_us', 1.0):g}", overruns, f"{r['deliveryRatio']:.4f}",
-       f"{r['bytesReceivedPerSecond'] / max(r['joined'], 1):.0f}", f"{swarm_cpu_s / window * 100:.0f}%", f"{int(steal_ticks) / hz / window * 100:.1f}%",
+       f"{r['bytesReceivedPerSecond'] / max(r['joined'], 1):.0f}", f"{swarm_cpu_s / window * 100:.0f}%",
+       f"{swarm_cpu_s * 1e6 / max(snapshots_in_window, 1):.1f}", f"{int(steal_ticks) / hz / window * 100:.1f}%",
        f"{r['joined']}/{bots}", r["decodeErrors"]]
 holds = r["joined"] == bots and overruns == 0 and not isinstance(overruns, str) and r["deliveryRatio"] >= 0.999 and r["decodeErrors"] == 0
 print("\t".join(str(x) for x in row + ["yes" if holds else "no"]))
@@ -145,7 +153,7 @@ PY
 
 : >"$OUT/rows.tsv"
 : >"$OUT/ratios.txt"
-printf 'series\tbots\trooms\tsnapshot Hz\tinput batch\tserver CPU\tµs per client-tick\ttick p50 µs\ttick p99 µs\ttick max µs\toverruns\tdelivery\tbytes/client/s\tbots CPU\tCPU 0 steal\tjoined\tdecode errors\tholds\n'
+printf 'series\tbots\trooms\tsnapshot Hz\tinput batch\tserver CPU\tµs per client-tick\ttick p50 µs\ttick p99 µs\ttick max µs\toverruns\tdelivery\tbytes/client/s\tbots CPU\tbots µs per snapshot\tCPU 0 steal\tjoined\tdecode errors\tholds\n'
 for series in $SERIES; do
   case $series in
     room60) sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=0 ;;
@@ -153,6 +161,7 @@ for series in $SERIES; do
     rooms)  sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=10 ;;
     rooms20) sizes="500 1000 1500 2000 3000 5000"; every=3; batch=3; per_room=10 ;;
     watchers) sizes="1000 2000 3000 5000"; every=3; batch=3; per_room=0 ;;
+    swarm) sizes="1000 2000 2500 3000 5000"; every=3; batch=12; per_room=0 ;;
     *) echo "unknown series $series" >&2; exit 2 ;;
   esac
   [ -n "${SIZES:-}" ] && sizes=$SIZES
@@ -177,8 +186,8 @@ for series in $SERIES; do
 done
 
 {
-  echo "| series | bots | rooms | snapshot Hz | input batch | server CPU | µs per client-tick | tick p50 µs | tick p99 µs | tick max µs | overruns | delivery | bytes/client/s | bots CPU | CPU 0 steal | joined | decode errors | holds |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| series | bots | rooms | snapshot Hz | input batch | server CPU | µs per client-tick | tick p50 µs | tick p99 µs | tick max µs | overruns | delivery | bytes/client/s | bots CPU | bots µs per snapshot | CPU 0 steal | joined | decode errors | holds |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   sed 's/\t/ | /g; s/^/| /; s/$/ |/' "$OUT/rows.tsv"
   echo
   for series in $SERIES; do
