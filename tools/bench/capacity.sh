@@ -8,7 +8,7 @@
 # period late), delivery, bytes per client per second, CPU 0 steal time (the VM host running someone else),
 # and the bots' own CPU (a saturated load generator must not pass for a slow server).
 #
-#   tools/bench/capacity.sh                 # every series (about 20 minutes)
+#   tools/bench/capacity.sh                 # every series (about 25 minutes)
 #   tools/bench/capacity.sh --series rooms  # one series: room60, room20, rooms, rooms20, watchers or swarm
 #
 # The watchers and swarm series measure the load generator instead: player bots in one room at 20 Hz snapshots
