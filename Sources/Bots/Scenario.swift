@@ -28,6 +28,10 @@ public struct Scenario: Decodable, Sendable, Equatable {
         public var kicksMax: Int?
         public var tickLatenessMsP99Max: Double?
         public var resumeFailuresMax: Int?
+        /// The load generator's CPU over the run, in percent of one core: above it, the run measured the bots.
+        public var loadGeneratorCpuPercentMax: Double?
+        /// The server's CPU over the run, from its `/metrics` (broken when the server gives none).
+        public var serverCpuPercentMax: Double?
     }
 
     /// Reads a scenario file (at most 64 KiB).
@@ -96,6 +100,17 @@ public struct Scenario: Decodable, Sendable, Equatable {
         atMost("kicksMax", thresholds.kicksMax.map(Double.init), Double(result.kicks))
         atMost("tickLatenessMsP99Max", thresholds.tickLatenessMsP99Max, ms(result.tickLatenessUs.value(atQuantile: 0.99)))
         atMost("resumeFailuresMax", thresholds.resumeFailuresMax.map(Double.init), Double(result.resumeFailures))
+        let percent = { (value: Double) in (value * 10).rounded() / 10 }
+        if let limit = thresholds.loadGeneratorCpuPercentMax {
+            if let cpu = result.resources?.botsCPUPercent { atMost("loadGeneratorCpuPercentMax", limit, percent(cpu)) } else {
+                checks.append(("loadGeneratorCpuPercentMax \(limit): not measured", false))
+            }
+        }
+        if let limit = thresholds.serverCpuPercentMax {
+            if let cpu = result.resources?.serverCPUPercent { atMost("serverCpuPercentMax", limit, percent(cpu)) } else {
+                checks.append(("serverCpuPercentMax \(limit): no figures from the server's /metrics", false))
+            }
+        }
         return checks
     }
 }
@@ -109,7 +124,7 @@ extension SwarmSnapshot {
              "maxMs": ms(histogram.max)]
         }
         let seconds = Double(elapsedNs) / 1e9
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "url": "ws://\(config.target.host):\(config.target.port)\(config.target.path)", "bots": config.bots, "rooms": config.rooms,
             "behaviours": config.behaviours.map(\.rawValue), "seconds": (seconds * 100).rounded() / 100,
             "joined": joined, "connectFailures": connectFailures, "kicks": kicks, "decodeErrors": decodeErrors,
@@ -127,10 +142,12 @@ extension SwarmSnapshot {
                  "bytesSentPerSecond": point.bytesSentPerSecond.rounded(), "rttMsP50": point.rttMsP50, "rttMsP99": point.rttMsP99,
                  "inputToAckMsP50": point.inputToAckMsP50, "inputToAckMsP99": point.inputToAckMsP99,
                  "snapshotJitterMsP50": point.snapshotJitterMsP50, "snapshotJitterMsP99": point.snapshotJitterMsP99,
-                 "tickLatenessMsP50": point.tickLatenessMsP50, "tickLatenessMsP99": point.tickLatenessMsP99, "decodeErrors": point.decodeErrors]
+                 "tickLatenessMsP50": point.tickLatenessMsP50, "tickLatenessMsP99": point.tickLatenessMsP99, "decodeErrors": point.decodeErrors,
+                 "botsCpuPercent": point.botsCPUPercent]
             },
             "closesByCode": Dictionary(uniqueKeysWithValues: closesByCode.map { (String($0.key), $0.value) }),
         ]
+        if let resources { object["resources"] = resources.jsonObject }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }

@@ -38,6 +38,11 @@ public struct SwarmSnapshot: Sendable {
     var stats: BotStats
     /// Monotonic time of this snapshot (for time-in-room).
     var atNs: UInt64
+    /// This process's CPU and memory at this snapshot, and its CPU time when the run started (for per-second CPU).
+    var usage = ProcessUsage(cpuNs: 0, residentBytes: 0)
+    var runStartCPUNs: UInt64 = 0
+    /// CPU and memory of the load generator and the server over the whole run (the final result only).
+    public var resources: SwarmResources?
 
     /// Snapshots the bots should have received by now, at the announced rate, for all the time they were in a room.
     public var expectedSnapshots: Double {
@@ -80,11 +85,14 @@ public final class Swarm: @unchecked Sendable {
     public private(set) var timeline: [SwarmTimelinePoint] = []
     /// Each loop's statistics as last collected.
     private var lastCopies: [Int: BotStats] = [:]
+    private var runStartCPUNs: UInt64 = 0
 
     public init(config: SwarmConfig) { self.config = config }
 
     /// Runs to the end; `progress` is called on the calling thread once a second.
     public func run(progress: (SwarmSnapshot) -> Void = { _ in }) throws(SystemError) -> SwarmSnapshot {
+        let startUsage = ProcessUsage.current()
+        let serverAtStart = ServerProcessSample.scrape(config.target)
         let group = try EventLoopGroup(count: config.threads)
         try group.start()
         defer { group.shutdown() }
@@ -113,6 +121,7 @@ public final class Swarm: @unchecked Sendable {
         }
         timeline = []
         lastCopies = [:]
+        runStartCPUNs = startUsage.cpuNs
         var previous: SwarmSnapshot?
         var nextReportNs = startNs + 1_000_000_000
         while monotonicNowNs() < startNs + config.durationNs {
@@ -127,7 +136,8 @@ public final class Swarm: @unchecked Sendable {
             let wakeNs = min(nextReportNs, startNs + config.durationNs), nowNs = monotonicNowNs()
             usleep(UInt32(min((wakeNs > nowNs ? wakeNs - nowNs : 0) / 1000, 200_000)))
         }
-        let final = collect(group: group, loopStats: loopStats, elapsedNs: monotonicNowNs() - startNs)
+        var final = collect(group: group, loopStats: loopStats, elapsedNs: monotonicNowNs() - startNs)
+        final.resources = resources(from: startUsage, to: final, serverAtStart: serverAtStart, serverAtEnd: ServerProcessSample.scrape(config.target))
         for (loopIndex, loop) in group.loops.enumerated() {
             let mine = bots.withLock { $0[loopIndex] ?? [] }
             loop.execute { for bot in mine { bot.value.leave() } }
@@ -136,6 +146,25 @@ public final class Swarm: @unchecked Sendable {
         var result = final
         result.stats.closesByCode = collect(group: group, loopStats: loopStats, elapsedNs: final.elapsedNs).stats.closesByCode
         return result
+    }
+
+    /// Both ends' CPU over the run and memory at its ends.
+    private func resources(from startUsage: ProcessUsage, to final: SwarmSnapshot, serverAtStart: Result<ServerProcessSample, BlockingHTTPGetError>,
+                           serverAtEnd: Result<ServerProcessSample, BlockingHTTPGetError>) -> SwarmResources {
+        let server: Result<SwarmResources.ServerFigures, BlockingHTTPGetError>
+        switch (serverAtStart, serverAtEnd) {
+        case (.success(let start), .success(let end)):
+            // The server's CPU over the bots' wall time: scale its own interval (the two scrapes) to it.
+            let scrapeSeconds = Double(end.atNs - start.atNs) / 1e9
+            let wallSeconds = Double(final.elapsedNs) / 1e9
+            let cpuSeconds = scrapeSeconds > 0 ? (end.cpuSeconds - start.cpuSeconds) / scrapeSeconds * wallSeconds : 0
+            server = .success(.init(cpuSeconds: cpuSeconds, residentBytesStart: start.residentBytes, residentBytesEnd: end.residentBytes))
+        case (.failure(let error), _), (_, .failure(let error)):
+            server = .failure(error)
+        }
+        return SwarmResources(wallSeconds: Double(final.elapsedNs) / 1e9, threads: config.threads, connectedBots: final.connected,
+                              botsCPUSeconds: Double(final.usage.cpuNs &- startUsage.cpuNs) / 1e9,
+                              botsResidentBytesStart: startUsage.residentBytes, botsResidentBytesEnd: final.usage.residentBytes, server: server)
     }
 
     /// Every 100 ms, picks bots in their room at random (seeded) to churn, at the configured rate.
@@ -182,7 +211,8 @@ public final class Swarm: @unchecked Sendable {
             if let copy = fresh[loopIndex] { lastCopies[loopIndex] = copy }
             if let copy = lastCopies[loopIndex] { total.merge(copy) }
         }
-        return SwarmSnapshot(elapsedNs: elapsedNs, targetBots: config.bots, stats: total, atNs: monotonicNowNs())
+        return SwarmSnapshot(elapsedNs: elapsedNs, targetBots: config.bots, stats: total, atNs: monotonicNowNs(), usage: ProcessUsage.current(),
+                             runStartCPUNs: runStartCPUNs)
     }
 }
 

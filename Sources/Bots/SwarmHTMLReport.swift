@@ -33,6 +33,11 @@ public enum SwarmHTMLReport {
             chart(title: "Snapshots received", unit: "per second", seconds: seconds, series: [
                 Series(name: "snapshots/s", color: "#9467bd", values: timeline.map(\.snapshotsPerSecond)),
             ]),
+            chart(title: "Load generator CPU (near \(config.threads * 100)%, the bots measure themselves)", unit: "% of a core",
+                  seconds: seconds, series: [
+                Series(name: "bots' CPU", color: "#d62728", values: timeline.map(\.botsCPUPercent)),
+                Series(name: "saturation", color: "#999999", values: timeline.map { _ in Double(config.threads * 100) }),
+            ]),
         ]
         var thresholds = ""
         if !checks.isEmpty {

@@ -9,7 +9,7 @@ public enum SwarmReport {
         return perSecond >= 1_000_000 ? "\((perSecond / 10_000).rounded() / 100) MB/s" : "\((perSecond / 10).rounded() / 100) kB/s"
     }
 
-    /// One line: bots, snapshots per second, bandwidth, RTT, errors (since the previous snapshot).
+    /// One line: bots, snapshots per second, bandwidth, RTT, errors, the bots' own CPU (since the previous snapshot).
     public static func progressLine(_ now: SwarmSnapshot, previous: SwarmSnapshot?) -> String {
         let seconds = Double(now.elapsedNs - (previous?.elapsedNs ?? 0)) / 1e9
         let snapshots = Double(now.snapshots - (previous?.snapshots ?? 0)) / max(seconds, 0.001)
@@ -18,7 +18,37 @@ public enum SwarmReport {
             + "down \(rate(now.bytesReceived - (previous?.bytesReceived ?? 0), seconds: seconds))  "
             + "up \(rate(now.bytesSent - (previous?.bytesSent ?? 0), seconds: seconds))  "
             + (rtt.count == 0 ? "rtt –  " : "rtt p50 \(milliseconds(rtt.value(atQuantile: 0.5))) p99 \(milliseconds(rtt.value(atQuantile: 0.99)))  ")
-            + "errors \(now.decodeErrors + now.connectFailures)"
+            + "errors \(now.decodeErrors + now.connectFailures)  "
+            + "bots cpu \(Int((Double(now.usage.cpuNs &- (previous?.usage.cpuNs ?? now.runStartCPUNs)) / 1e7 / max(seconds, 0.001)).rounded()))%"
+    }
+
+    static func megabytes(_ bytes: Double) -> String { "\((bytes / 100_000).rounded() / 10) MB" }
+
+    static func kilobytesPerBot(_ bytes: Double?) -> String {
+        guard let bytes else { return "" }
+        return " (\(bytes >= 0 ? "+" : "−")\((abs(bytes) / 100).rounded() / 10) kB per bot)"
+    }
+
+    /// CPU and memory of both ends, when measured.
+    static func resourceLines(_ resources: SwarmResources?, target: BotTarget) -> String {
+        guard let resources else { return "" }
+        let cores = "\(Int(resources.botsCPUPercent.rounded()))% of a core"
+        var lines = "\n  load generator  CPU \(cores) (\(resources.threads) thread(s)), RSS \(megabytes(Double(resources.botsResidentBytesEnd)))"
+            + kilobytesPerBot(SwarmResources.perBot(Double(resources.botsResidentBytesStart), Double(resources.botsResidentBytesEnd),
+                                                    bots: resources.connectedBots))
+        if resources.botsNearSaturation {
+            lines += "\n                  near saturation: latencies and delivery may be the load generator's, not the server's"
+        }
+        switch resources.server {
+        case .success(let server):
+            lines += "\n  server          CPU \(Int((resources.serverCPUPercent ?? 0).rounded()))% of a core, RSS \(megabytes(server.residentBytesEnd))"
+                + kilobytesPerBot(SwarmResources.perBot(server.residentBytesStart, server.residentBytesEnd, bots: resources.connectedBots))
+                + " (its /metrics)"
+        case .failure(let error):
+            let host = target.host.contains(":") ? "[\(target.host)]" : target.host
+            lines += "\n  server          – (no process figures from http://\(host):\(target.port)/metrics: \(error))"
+        }
+        return lines
     }
 
     /// The table a person reads at the end.
@@ -52,7 +82,7 @@ public enum SwarmReport {
           bandwidth       down \(rate(result.bytesReceived, seconds: seconds)) (\(rate(result.bytesReceived / bots, seconds: seconds)) per bot), up \(rate(result.bytesSent, seconds: seconds)) (\(rate(result.bytesSent / bots, seconds: seconds)) per bot)
           decode errors   \(result.decodeErrors)
           kicks           \(result.kicks)
-          closes          \(closes.isEmpty ? "none" : closes)
+          closes          \(closes.isEmpty ? "none" : closes)\(resourceLines(result.resources, target: config.target))
         """
     }
 }

@@ -13,6 +13,8 @@ public struct SwarmTimelinePoint: Sendable, Equatable {
     public var tickLatenessMsP50: Double, tickLatenessMsP99: Double
     /// Decode errors so far.
     public var decodeErrors: Int
+    /// The load generator's CPU in this second, in percent of one core.
+    public var botsCPUPercent: Double
 
     /// The second between two progress snapshots (percentiles of what was recorded in that second only).
     public init(from previous: SwarmSnapshot?, to now: SwarmSnapshot) {
@@ -33,5 +35,7 @@ public struct SwarmTimelinePoint: Sendable, Equatable {
         (snapshotJitterMsP50, snapshotJitterMsP99) = window(now.snapshotJitterUs, previous?.snapshotJitterUs)
         (tickLatenessMsP50, tickLatenessMsP99) = window(now.tickLatenessUs, previous?.tickLatenessUs)
         decodeErrors = now.decodeErrors
+        let cpuNs = now.usage.cpuNs &- (previous?.usage.cpuNs ?? now.runStartCPUNs)
+        botsCPUPercent = (Double(cpuNs) / 1e9 / max(seconds, 0.001) * 1000).rounded() / 10
     }
 }

@@ -95,8 +95,8 @@ final class SwarmConditionsTests: XCTestCase {
         XCTAssertEqual(swarm.timeline.last?.connected, 3)
         XCTAssertGreaterThan(swarm.timeline.last?.snapshotsPerSecond ?? 0, 100)
         let html = SwarmHTMLReport.render(result: result, config: config, timeline: swarm.timeline, checks: [("rttMsP99Max 1 < 2", false)])
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 7)
-        for title in ["Bots connected", "Round-trip time", "Input → acknowledgement", "jitter", "tick lateness", "Bandwidth"] {
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 8)
+        for title in ["Bots connected", "Round-trip time", "Input → acknowledgement", "jitter", "tick lateness", "Bandwidth", "Load generator CPU"] {
             XCTAssertTrue(html.contains(title), title)
         }
         XCTAssertTrue(html.contains("BROKEN rttMsP99Max 1 &lt; 2"), "text is escaped")
@@ -104,6 +104,9 @@ final class SwarmConditionsTests: XCTestCase {
         XCTAssertFalse(html.contains("src=\"http"), "no external files")
         let json = result.json(config: config, timeline: swarm.timeline)
         XCTAssertTrue(json.contains("\"timeline\""))
+        XCTAssertTrue(json.contains("\"botsCpuPercent\""))
+        XCTAssertTrue(json.contains("\"loadGenerator\""))
+        XCTAssertGreaterThan(swarm.timeline.map(\.botsCPUPercent).max() ?? 0, 0, "the bots' own CPU, second by second")
     }
 
     func testWatchingBotsAreSpectatorsThatDecodeTheWholeRoom() throws {

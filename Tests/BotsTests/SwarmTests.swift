@@ -1,8 +1,9 @@
 import Arena
-import Bots
+@testable import Bots
 import Engine
 import Server
 import Foundation
+@testable import Reactor
 import XCTest
 
 final class SwarmTests: XCTestCase {
@@ -15,7 +16,13 @@ final class SwarmTests: XCTestCase {
         config.rampUpNs = 300_000_000
         config.behaviours = [.wander, .chaser, .shooter, .chatty, .idle]
         var progressLines = 0
-        let result = try Swarm(config: config).run { _ in progressLines += 1 }
+        var previous: SwarmSnapshot?
+        var lastLine = ""
+        let result = try Swarm(config: config).run { now in
+            progressLines += 1
+            lastLine = SwarmReport.progressLine(now, previous: previous)
+            previous = now
+        }
         XCTAssertEqual(result.joined, 12)
         XCTAssertEqual(result.kicks, 2, "the room was full for two of them")
         XCTAssertEqual(result.decodeErrors, 0)
@@ -27,9 +34,73 @@ final class SwarmTests: XCTestCase {
         XCTAssertEqual(result.closesByCode[1000], 12, "every joined bot left cleanly")
         XCTAssertEqual(result.closesByCode[1008], 2)
         XCTAssertGreaterThanOrEqual(progressLines, 2)
+        XCTAssertTrue(lastLine.contains("bots 14/14  snapshots ") || lastLine.contains("bots 12/14  snapshots "), lastLine)
+        XCTAssertNotNil(lastLine.range(of: #"bots cpu [0-9]+%$"#, options: .regularExpression), lastLine)
         let table = SwarmReport.table(result, config: config)
         XCTAssertTrue(table.contains("connected       12/14 joined, 0 failed to connect"), table)
         XCTAssertTrue(table.contains("decode errors   0"), table)
+        // Both ends' CPU and memory: the bots measure themselves, and read the server's /metrics before and after.
+        let resources = try XCTUnwrap(result.resources)
+        XCTAssertGreaterThan(resources.botsCPUSeconds, 0)
+        XCTAssertGreaterThan(resources.botsResidentBytesEnd, 1_000_000)
+        XCTAssertEqual(resources.connectedBots, 12)
+        guard case .success(let serverFigures) = resources.server else { return XCTFail("no server figures: \(resources.server)") }
+        XCTAssertGreaterThan(serverFigures.residentBytesEnd, 1_000_000)
+        XCTAssertGreaterThan(resources.serverCPUPercent ?? 0, 0, "the test process, server included, ran rooms for 2.5 s")
+        XCTAssertTrue(table.contains("load generator  CPU "), table)
+        XCTAssertTrue(table.contains("server          CPU "), table)
+    }
+
+    func testWithoutAServerTheReportSaysWhyThereAreNoServerFigures() throws {
+        // A port nothing listens on: bind one, note it, close it.
+        var probeConfig = ServerConfig()
+        probeConfig.port = 0
+        let probe = try TickwireServer(config: probeConfig, logger: Logger(sink: { _ in }))
+        try probe.start()
+        let port = probe.boundPort
+        stop(probe)
+        var config = SwarmConfig(target: try XCTUnwrap(BotTarget(url: "ws://127.0.0.1:\(port)/rooms/none")))
+        config.bots = 2
+        config.durationNs = 300_000_000
+        let result = try Swarm(config: config).run()
+        XCTAssertEqual(result.connectFailures, 2)
+        let resources = try XCTUnwrap(result.resources)
+        XCTAssertEqual(resources.server, .failure(.connect(errno: ECONNREFUSED)))
+        XCTAssertTrue(SwarmReport.table(result, config: config).contains("server          – (no process figures from http://127.0.0.1:\(port)/metrics"))
+    }
+
+    func testPrometheusTextGivesUnlabeledSamplesAndSkipsTheRest() {
+        let text = """
+        # HELP process_cpu_seconds_total CPU.
+        # TYPE process_cpu_seconds_total counter
+        process_cpu_seconds_total 12.5
+        process_resident_memory_bytes 1.5e+08 1700000000000
+        tickwire_websocket_closes_total{code="1000"} 3
+        not a sample line
+        bad-name 1
+        nan_value NaN
+        empty_value
+        """
+        let samples = PrometheusText.unlabeledSamples(text + "\r\n")
+        XCTAssertEqual(samples, ["process_cpu_seconds_total": 12.5, "process_resident_memory_bytes": 150_000_000])
+        XCTAssertEqual(PrometheusText.unlabeledSamples(""), [:])
+    }
+
+    func testAnHTTPResponseIsCompleteAtItsContentLengthOrAtTheEnd() throws {
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+        XCTAssertNil(BlockingHTTPGet.completeResponse(bytes(head + "abc")), "two bytes short")
+        let whole = try XCTUnwrap(BlockingHTTPGet.completeResponse(bytes(head + "abcdeEXTRA"))).get()
+        XCTAssertEqual(whole.status, 200)
+        XCTAssertEqual(whole.body, bytes("abcde"))
+        XCTAssertEqual(BlockingHTTPGet.completeResponse(bytes(head + "abc"), atEnd: true)?.map(\.status), .failure(.malformedResponse))
+        let unsized = "HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\nnope"
+        XCTAssertNil(BlockingHTTPGet.completeResponse(bytes(unsized)), "without a length, the end of the stream ends it")
+        XCTAssertEqual(try XCTUnwrap(BlockingHTTPGet.completeResponse(bytes(unsized), atEnd: true)).get().body, bytes("nope"))
+        XCTAssertEqual(BlockingHTTPGet.completeResponse(bytes("garbage\r\n\r\n"))?.map(\.status), .failure(.malformedResponse))
+        XCTAssertEqual(BlockingHTTPGet.completeResponse(bytes("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"))?.map(\.status),
+                       .failure(.malformedResponse))
+        XCTAssertEqual(BlockingHTTPGet.completeResponse(bytes("HTTP/1.1 200"), atEnd: true)?.map(\.status), .failure(.malformedResponse))
     }
 
     func testFlagsParseAndRefuseMistakes() throws {
@@ -56,7 +127,8 @@ final class ScenarioTests: XCTestCase {
         let path = NSTemporaryDirectory() + "tickwire-scenario-\(getpid()).json"
         try """
         {"bots": 6, "rooms": 2, "duration": "1500ms", "behaviours": ["wander", "idle"],
-         "thresholds": {"decodeErrorsMax": 0, "joinedRatioMin": 1.0, "kicksMax": 0, "rttMsP99Max": 0.0}}
+         "thresholds": {"decodeErrorsMax": 0, "joinedRatioMin": 1.0, "kicksMax": 0, "rttMsP99Max": 0.0,
+                        "loadGeneratorCpuPercentMax": 400, "serverCpuPercentMax": 0.0}}
         """.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let command = try BotsFlags.parseCommand(["--url", "ws://127.0.0.1:\(server.boundPort)/rooms/sc", "--scenario", path, "--json", "/dev/null"])
@@ -67,8 +139,9 @@ final class ScenarioTests: XCTestCase {
         let result = try Swarm(config: command.config).run()
         XCTAssertEqual(Set(server.roomDirectory.summaries().map(\.id)), ["sc-0", "sc-1"], "bots were spread over two rooms")
         let checks = try XCTUnwrap(command.scenario).evaluate(result)
-        XCTAssertEqual(checks.filter { !$0.held }.map { $0.line.split(separator: " ")[0] }, ["rttMsP99Max"], "\(checks)")
-        XCTAssertEqual(checks.count, 4)
+        XCTAssertEqual(checks.filter { !$0.held }.map { $0.line.split(separator: " ")[0] }, ["rttMsP99Max", "serverCpuPercentMax"],
+                       "the server ran rooms, so it used some CPU: \(checks)")
+        XCTAssertEqual(checks.count, 6)
         XCTAssertTrue(result.json(config: command.config).contains("\"joined\" : 6"))
     }
 }

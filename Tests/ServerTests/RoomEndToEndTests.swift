@@ -212,6 +212,12 @@ final class RoomEndToEndTests: RoomEndToEndTestsBase {
         let received = metrics.body.split(separator: "\n").first { $0.hasPrefix("tickwire_bytes_received_total ") }
             .flatMap { Int($0.split(separator: " ")[1]) }
         XCTAssertGreaterThan(received ?? 0, 100)
+        // The process's own figures, under their standard names: the test process has a resident heap and has run.
+        func value(_ name: String) -> Double? {
+            metrics.body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        XCTAssertGreaterThan(value("process_resident_memory_bytes") ?? 0, 1_000_000)
+        XCTAssertGreaterThan(value("process_cpu_seconds_total") ?? 0, 0)
     }
 
     func testARoomStalledForPeriodsSimulatesEveryTickButSendsNoSnapshotsUntilItCatchesUp() throws {

@@ -43,6 +43,10 @@ enum MetricsText {
                [("", String(totals.inputsDropped))])
         metric("tickwire_decode_errors_total", "counter", "Game messages that did not decode (the client was closed with 1002).",
                [("", String(totals.decodeErrors))])
+        let usage = ProcessUsage.current()
+        metric("process_cpu_seconds_total", "counter", "User and system CPU time of the server process.",
+               [("", String(Double(usage.cpuNs / 1_000_000) / 1000))])
+        metric("process_resident_memory_bytes", "gauge", "Resident memory of the server process.", [("", String(usage.residentBytes))])
         let closes = counters.closesByCode.withLock { $0 }.sorted { $0.key < $1.key }
         metric("tickwire_websocket_closes_total", "counter", "WebSocket connections closed, by close code (1006: no close frame).",
                closes.map { ("{code=\"\($0.key)\"}", String($0.value)) })

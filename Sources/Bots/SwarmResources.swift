@@ -1,0 +1,98 @@
+import Reactor
+
+/// CPU and memory of both ends of a run: the load generator (this process) and, when it serves `/metrics` with
+/// the standard process figures, the server. A load generator near a full core is not measuring the server.
+public struct SwarmResources: Sendable, Equatable {
+    public var wallSeconds: Double
+    /// The swarm's event loops (threads): the load generator's CPU is near saturation close to this many cores.
+    public var threads: Int
+    /// Bots connected at the end (memory per bot is divided by them).
+    public var connectedBots: Int
+    /// This process: CPU seconds over the run, resident bytes at its start and end.
+    public var botsCPUSeconds: Double
+    public var botsResidentBytesStart: UInt64
+    public var botsResidentBytesEnd: UInt64
+    /// The server from `/metrics` at the start and end of the run, or why there is none.
+    public var server: Result<ServerFigures, BlockingHTTPGetError>
+
+    /// What the server's `/metrics` told.
+    public struct ServerFigures: Sendable, Equatable {
+        public var cpuSeconds: Double
+        public var residentBytesStart: Double
+        public var residentBytesEnd: Double
+    }
+
+    /// The load generator's CPU as a share of one core.
+    public var botsCPUPercent: Double { wallSeconds > 0 ? botsCPUSeconds / wallSeconds * 100 : 0 }
+    /// True at 90% of the swarm's threads or more: latencies may then be the load generator's own delays.
+    public var botsNearSaturation: Bool { botsCPUPercent >= 90 * Double(max(threads, 1)) }
+    public var serverCPUPercent: Double? {
+        guard case .success(let server) = server, wallSeconds > 0 else { return nil }
+        return server.cpuSeconds / wallSeconds * 100
+    }
+
+    /// Memory grown per connected bot, in bytes (nil without bots).
+    static func perBot(_ start: Double, _ end: Double, bots: Int) -> Double? { bots > 0 ? (end - start) / Double(bots) : nil }
+}
+
+/// The standard process figures of a server's `/metrics` at one moment.
+struct ServerProcessSample: Sendable, Equatable {
+    var cpuSeconds: Double
+    var residentBytes: Double
+    var atNs: UInt64
+
+    /// Scrapes `http://HOST:PORT/metrics` of `target` (a short blocking GET on the calling thread).
+    static func scrape(_ target: BotTarget, timeoutMs: Int = BlockingHTTPGet.timeoutMsDefault) -> Result<ServerProcessSample, BlockingHTTPGetError> {
+        let atNs = monotonicNowNs()
+        switch BlockingHTTPGet.get(host: target.host, port: target.port, path: "/metrics", timeoutMs: timeoutMs) {
+        case .failure(let error):
+            return .failure(error)
+        case .success(let response):
+            let samples = PrometheusText.unlabeledSamples(String(decoding: response.body, as: UTF8.self))
+            guard response.status == 200, let cpu = samples["process_cpu_seconds_total"], let resident = samples["process_resident_memory_bytes"] else {
+                return .failure(.malformedResponse)
+            }
+            return .success(ServerProcessSample(cpuSeconds: cpu, residentBytes: resident, atNs: atNs))
+        }
+    }
+}
+
+/// Reading the Prometheus text format (version 0.0.4), as much as a report needs.
+enum PrometheusText {
+    /// The samples without labels, by name. Comments, labelled samples and lines that are not `name value` are
+    /// skipped: any text gives an answer.
+    static func unlabeledSamples(_ text: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            guard !line.hasPrefix("#") else { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count == 2 || parts.count == 3,  // name value [timestamp]
+                  parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }),
+                  let value = Double(parts[1]), value.isFinite else { continue }
+            samples[String(parts[0])] = value
+        }
+        return samples
+    }
+}
+
+extension SwarmResources {
+    /// For `--json`: percentages of one core, bytes, and the server's figures or why there are none.
+    var jsonObject: [String: Any] {
+        func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
+        var object: [String: Any] = [
+            "loadGenerator": ["cpuPercent": rounded(botsCPUPercent), "threads": threads, "nearSaturation": botsNearSaturation,
+                              "residentBytes": botsResidentBytesEnd,
+                              "residentBytesPerBot": Self.perBot(Double(botsResidentBytesStart), Double(botsResidentBytesEnd), bots: connectedBots)
+                                  .map { $0.rounded() } as Any],
+        ]
+        switch server {
+        case .success(let figures):
+            object["server"] = ["cpuPercent": rounded(serverCPUPercent ?? 0), "residentBytes": figures.residentBytesEnd.rounded(),
+                                "residentBytesPerBot": Self.perBot(figures.residentBytesStart, figures.residentBytesEnd, bots: connectedBots)
+                                    .map { $0.rounded() } as Any]
+        case .failure(let error):
+            object["server"] = ["unavailable": "\(error)"]
+        }
+        return object
+    }
+}
