@@ -25,8 +25,9 @@ public enum BotsFlags {
       --json FILE          also write the figures as JSON (with a per-second timeline)
       --html FILE          also write a self-contained HTML report with charts over time
 
-    Prints a progress line every second and a report at the end. Exits 1 when any bot failed to decode a snapshot
-    or a scenario threshold broke.
+    Prints a progress line every second and a report at the end, with the CPU and memory of the bots' own process
+    and of the server (read from its /metrics before and after, when it serves one). Exits 1 when any bot failed to
+    decode a snapshot or a scenario threshold broke.
     """
 
     /// A command-line mistake, with what to tell the user.
