@@ -158,7 +158,12 @@ public final class Swarm: @unchecked Sendable {
             let scrapeSeconds = Double(end.atNs - start.atNs) / 1e9
             let wallSeconds = Double(final.elapsedNs) / 1e9
             let cpuSeconds = scrapeSeconds > 0 ? (end.cpuSeconds - start.cpuSeconds) / scrapeSeconds * wallSeconds : 0
-            server = .success(.init(cpuSeconds: cpuSeconds, residentBytesStart: start.residentBytes, residentBytesEnd: end.residentBytes))
+            var troubles: [SwarmResources.Trouble: Double]?
+            if let before = start.troubles, let after = end.troubles {
+                troubles = after.reduce(into: [:]) { grown, counter in grown[counter.key] = counter.value - (before[counter.key] ?? 0) }
+            }
+            server = .success(.init(cpuSeconds: cpuSeconds, residentBytesStart: start.residentBytes, residentBytesEnd: end.residentBytes,
+                                    troubles: troubles))
         case (.failure(let error), _), (_, .failure(let error)):
             server = .failure(error)
         }

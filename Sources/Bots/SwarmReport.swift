@@ -44,6 +44,10 @@ public enum SwarmReport {
             lines += "\n  server          CPU \(Int((resources.serverCPUPercent ?? 0).rounded()))% of a core, RSS \(megabytes(server.residentBytesEnd))"
                 + kilobytesPerBot(SwarmResources.perBot(server.residentBytesStart, server.residentBytesEnd, bots: resources.connectedBots))
                 + " (its /metrics)"
+            if let troubles = server.troubles {
+                let counts = SwarmResources.Trouble.allCases.map { "\(Int(troubles[$0] ?? 0)) \($0.label)" }.joined(separator: ", ")
+                lines += "\n                  it counted during the run: \(counts)"
+            }
         case .failure(let error):
             let host = target.host.contains(":") ? "[\(target.host)]" : target.host
             lines += "\n  server          – (no process figures from http://\(host):\(target.port)/metrics: \(error))"

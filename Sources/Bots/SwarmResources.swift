@@ -20,6 +20,35 @@ public struct SwarmResources: Sendable, Equatable {
         public var cpuSeconds: Double
         public var residentBytesStart: Double
         public var residentBytesEnd: Double
+        /// A Tickwire server's own account of the run (nil from another server): counters' growth between the reads.
+        public var troubles: [Trouble: Double]?
+    }
+
+    /// What a Tickwire server counts when it does not keep up, by its `/metrics` name.
+    public enum Trouble: String, CaseIterable, Sendable {
+        case snapshotsSkipped = "tickwire_snapshots_skipped_total"
+        case catchUpTicks = "tickwire_catch_up_ticks_total"
+        case inputsDropped = "tickwire_inputs_dropped_total"
+        case decodeErrors = "tickwire_decode_errors_total"
+
+        /// How the report names it.
+        var label: String {
+            switch self {
+            case .snapshotsSkipped: return "snapshots skipped"
+            case .catchUpTicks: return "catch-up ticks"
+            case .inputsDropped: return "inputs dropped"
+            case .decodeErrors: return "messages it could not decode"
+            }
+        }
+        /// How `--json` names it.
+        var jsonKey: String {
+            switch self {
+            case .snapshotsSkipped: return "snapshotsSkipped"
+            case .catchUpTicks: return "catchUpTicks"
+            case .inputsDropped: return "inputsDropped"
+            case .decodeErrors: return "decodeErrors"
+            }
+        }
     }
 
     /// The load generator's CPU as a share of one core.
@@ -40,6 +69,8 @@ struct ServerProcessSample: Sendable, Equatable {
     var cpuSeconds: Double
     var residentBytes: Double
     var atNs: UInt64
+    /// A Tickwire server's trouble counters (nil when any is missing: another server).
+    var troubles: [SwarmResources.Trouble: Double]?
 
     /// Scrapes `http://HOST:PORT/metrics` of `target` (a short blocking GET on the calling thread).
     static func scrape(_ target: BotTarget, timeoutMs: Int = BlockingHTTPGet.timeoutMsDefault) -> Result<ServerProcessSample, BlockingHTTPGetError> {
@@ -52,7 +83,10 @@ struct ServerProcessSample: Sendable, Equatable {
             guard response.status == 200, let cpu = samples["process_cpu_seconds_total"], let resident = samples["process_resident_memory_bytes"] else {
                 return .failure(.malformedResponse)
             }
-            return .success(ServerProcessSample(cpuSeconds: cpu, residentBytes: resident, atNs: atNs))
+            var troubles: [SwarmResources.Trouble: Double]? = [:]
+            for trouble in SwarmResources.Trouble.allCases { troubles?[trouble] = samples[trouble.rawValue] }
+            if troubles?.count != SwarmResources.Trouble.allCases.count { troubles = nil }
+            return .success(ServerProcessSample(cpuSeconds: cpu, residentBytes: resident, atNs: atNs, troubles: troubles))
         }
     }
 }
@@ -87,9 +121,15 @@ extension SwarmResources {
         ]
         switch server {
         case .success(let figures):
-            object["server"] = ["cpuPercent": rounded(serverCPUPercent ?? 0), "residentBytes": figures.residentBytesEnd.rounded(),
-                                "residentBytesPerBot": Self.perBot(figures.residentBytesStart, figures.residentBytesEnd, bots: connectedBots)
-                                    .map { $0.rounded() } as Any]
+            var serverObject: [String: Any] = [
+                "cpuPercent": rounded(serverCPUPercent ?? 0), "residentBytes": figures.residentBytesEnd.rounded(),
+                "residentBytesPerBot": Self.perBot(figures.residentBytesStart, figures.residentBytesEnd, bots: connectedBots)
+                    .map { $0.rounded() } as Any,
+            ]
+            if let troubles = figures.troubles {
+                serverObject["duringRun"] = Dictionary(uniqueKeysWithValues: troubles.map { ($0.key.jsonKey, Int($0.value)) })
+            }
+            object["server"] = serverObject
         case .failure(let error):
             object["server"] = ["unavailable": "\(error)"]
         }

@@ -49,6 +49,12 @@ final class SwarmTests: XCTestCase {
         XCTAssertGreaterThan(resources.serverCPUPercent ?? 0, 0, "the test process, server included, ran rooms for 2.5 s")
         XCTAssertTrue(table.contains("load generator  CPU "), table)
         XCTAssertTrue(table.contains("server          CPU "), table)
+        // A Tickwire server's own account of the run: nothing the bots sent failed to decode there.
+        let troubles = try XCTUnwrap(serverFigures.troubles)
+        XCTAssertEqual(troubles[.decodeErrors], 0)
+        XCTAssertEqual(Set(troubles.keys), Set(SwarmResources.Trouble.allCases))
+        XCTAssertTrue(table.contains("it counted during the run: "), table)
+        XCTAssertTrue(table.contains(" 0 messages it could not decode"), table)
     }
 
     func testWithoutAServerTheReportSaysWhyThereAreNoServerFigures() throws {
