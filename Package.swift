@@ -6,6 +6,15 @@ import PackageDescription
 /// optimisation lets the compiler specialise the tick and the encoder for it instead of running generic code.
 let crossModuleOptimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
 
+/// The simulation, the wire codec and the server (its rooms) also skip Swift's run-time exclusivity checks in release builds: a
+/// class's arrays changed in place (the room's clients, a snapshot's pieces and views) paid a check per access,
+/// 11% of the instructions of a room tick (`tickwire-bench rooms` under callgrind) and 9% of the server's CPU at 800
+/// players in rooms of 10 (docs/performance.md, sitting E). Debug builds, where every test runs, keep the checks, so a
+/// conflicting access still traps there. The network-facing modules (WebSocket, Reactor) keep them everywhere.
+let hotPathOptimized: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "Tickwire",
     products: [
@@ -24,7 +33,7 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CEpoll", "WebSocket"], path: "Sources/Reactor", swiftSettings: crossModuleOptimized),
         // HTTP routes, the echo and benchmark endpoints, configuration, logging, shutdown.
         .target(name: "Server", dependencies: ["Reactor", "WebSocket", "CEpoll", "Wire", "Engine", "CommandLineFlags", "Replay"], path: "Sources/Server",
-                resources: [.copy("Static")], swiftSettings: crossModuleOptimized),
+                resources: [.copy("Static")], swiftSettings: hotPathOptimized),
         .executableTarget(name: "tickwire", dependencies: ["Server", "Bots", "Arena", "Engine", "Replay", "Wire"], path: "Sources/tickwire"),
         // Recordings: the file format (chunked, checksummed), the writer thread, the reader, re-simulation and verification.
         .target(name: "Replay", dependencies: ["Wire", "Engine"], path: "Sources/Replay"),
@@ -36,12 +45,12 @@ let package = Package(
                           path: "Sources/TickwireBench"),
         // The game's binary protocol: bit streams with one serialize function per message, shared by server,
         // bots and replay.
-        .target(name: "Wire", dependencies: ["Engine"], path: "Sources/Wire", swiftSettings: crossModuleOptimized),
+        .target(name: "Wire", dependencies: ["Engine"], path: "Sources/Wire", swiftSettings: hotPathOptimized),
         // The deterministic game API: fixed-point math, seeded random numbers, entity storage, a spatial grid,
         // state hashing. Pure Swift, standard library only: no I/O, no clocks, no threads.
-        .target(name: "Engine", path: "Simulation/Engine", swiftSettings: crossModuleOptimized),
+        .target(name: "Engine", path: "Simulation/Engine", swiftSettings: hotPathOptimized),
         // The demo game, built only on Engine.
-        .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena", swiftSettings: crossModuleOptimized),
+        .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena", swiftSettings: hotPathOptimized),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Server", "Reactor", "Wire", "Engine", "Arena"], path: "Tests/BotsTests"),
