@@ -24,6 +24,7 @@ public enum BotsFlags {
                            exits 1 naming every threshold the run broke
       --json FILE          also write the figures as JSON (with a per-second timeline)
       --html FILE          also write a self-contained HTML report with charts over time
+      --metrics-timeout D  time for each read of the server's /metrics (before and after the run); 0s: no read [2s]
 
     Prints a progress line every second and a report at the end, with the CPU and memory of the bots' own process
     and of the server (read from its /metrics before and after, when it serves one). Exits 1 when any bot failed to
@@ -92,7 +93,7 @@ public enum BotsFlags {
         let arguments = arguments.filter { $0 != "--watch" }
         do throws(FlagArgumentError) {
             let known: Set<String> = ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed", "--rooms",
-                                      "--input-batch", "--latency", "--jitter", "--churn", "--scenario", "--json", "--html"]
+                                      "--input-batch", "--latency", "--jitter", "--churn", "--scenario", "--json", "--html", "--metrics-timeout"]
             for (name, value) in try splitFlagArguments(arguments, known: known) { values[name] = value }
         } catch {
             switch error {
@@ -150,6 +151,12 @@ public enum BotsFlags {
         if let text = values["--churn"] {
             guard let churn = Double(text), churn >= 0, churn <= 6000 else { throw Mistake(message: "--churn \(text): expected a percentage per minute, 0...6000") }
             config.churnPercentPerMinute = churn
+        }
+        if let text = values["--metrics-timeout"] {
+            guard let timeout = durationNs(text), timeout <= 60_000_000_000 else {
+                throw Mistake(message: "--metrics-timeout \(text): expected e.g. 2s, or 0s for no /metrics read (at most 60s)")
+            }
+            config.serverMetricsTimeoutNs = timeout
         }
         if spectate { config.spectate = true }
         if let text = values["--seed"] {

@@ -27,6 +27,8 @@ public struct SwarmConfig: Sendable, Equatable {
     public var churnPercentPerMinute = 0.0
     /// Join as spectators (`?watch=1`): they see the whole room and decode every snapshot, with no avatar.
     public var spectate = false
+    /// Time for each read of the server's `/metrics` (before the bots connect and before they leave); 0: no read.
+    public var serverMetricsTimeoutNs: UInt64 = UInt64(BlockingHTTPGet.timeoutMsDefault) * 1_000_000
 
     public init(target: BotTarget) { self.target = target }
 }
@@ -92,7 +94,7 @@ public final class Swarm: @unchecked Sendable {
     /// Runs to the end; `progress` is called on the calling thread once a second.
     public func run(progress: (SwarmSnapshot) -> Void = { _ in }) throws(SystemError) -> SwarmSnapshot {
         let startUsage = ProcessUsage.current()
-        let serverAtStart = ServerProcessSample.scrape(config.target)
+        let serverAtStart = scrapeServer()
         let group = try EventLoopGroup(count: config.threads)
         try group.start()
         defer { group.shutdown() }
@@ -137,7 +139,7 @@ public final class Swarm: @unchecked Sendable {
             usleep(UInt32(min((wakeNs > nowNs ? wakeNs - nowNs : 0) / 1000, 200_000)))
         }
         var final = collect(group: group, loopStats: loopStats, elapsedNs: monotonicNowNs() - startNs)
-        final.resources = resources(from: startUsage, to: final, serverAtStart: serverAtStart, serverAtEnd: ServerProcessSample.scrape(config.target))
+        final.resources = resources(from: startUsage, to: final, serverAtStart: serverAtStart, serverAtEnd: scrapeServer())
         for (loopIndex, loop) in group.loops.enumerated() {
             let mine = bots.withLock { $0[loopIndex] ?? [] }
             loop.execute { for bot in mine { bot.value.leave() } }
@@ -148,10 +150,17 @@ public final class Swarm: @unchecked Sendable {
         return result
     }
 
+    /// The server's process figures, unless reading them is turned off.
+    private func scrapeServer() -> Result<ServerProcessSample, SwarmResources.ServerFiguresUnavailable> {
+        guard config.serverMetricsTimeoutNs > 0 else { return .failure(.notRequested) }
+        return ServerProcessSample.scrape(config.target, timeoutMs: Int(config.serverMetricsTimeoutNs / 1_000_000))
+    }
+
     /// Both ends' CPU over the run and memory at its ends.
-    private func resources(from startUsage: ProcessUsage, to final: SwarmSnapshot, serverAtStart: Result<ServerProcessSample, BlockingHTTPGetError>,
-                           serverAtEnd: Result<ServerProcessSample, BlockingHTTPGetError>) -> SwarmResources {
-        let server: Result<SwarmResources.ServerFigures, BlockingHTTPGetError>
+    private func resources(from startUsage: ProcessUsage, to final: SwarmSnapshot,
+                           serverAtStart: Result<ServerProcessSample, SwarmResources.ServerFiguresUnavailable>,
+                           serverAtEnd: Result<ServerProcessSample, SwarmResources.ServerFiguresUnavailable>) -> SwarmResources {
+        let server: Result<SwarmResources.ServerFigures, SwarmResources.ServerFiguresUnavailable>
         switch (serverAtStart, serverAtEnd) {
         case (.success(let start), .success(let end)):
             // The server's CPU over the bots' wall time: scale its own interval (the two scrapes) to it.

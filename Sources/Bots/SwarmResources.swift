@@ -13,7 +13,25 @@ public struct SwarmResources: Sendable, Equatable {
     public var botsResidentBytesStart: UInt64
     public var botsResidentBytesEnd: UInt64
     /// The server from `/metrics` at the start and end of the run, or why there is none.
-    public var server: Result<ServerFigures, BlockingHTTPGetError>
+    public var server: Result<ServerFigures, ServerFiguresUnavailable>
+
+    /// Why a run has no server figures.
+    public enum ServerFiguresUnavailable: Error, Equatable, Sendable, CustomStringConvertible {
+        /// `--metrics-timeout 0s`: not asked.
+        case notRequested
+        /// The GET of `/metrics` failed.
+        case request(BlockingHTTPGetError)
+        /// It answered, but not 200 with `process_cpu_seconds_total` and `process_resident_memory_bytes`.
+        case noProcessFigures(status: Int)
+
+        public var description: String {
+            switch self {
+            case .notRequested: return "not read (--metrics-timeout 0s)"
+            case .request(let error): return "\(error)"
+            case .noProcessFigures(let status): return "HTTP \(status) without process_cpu_seconds_total and process_resident_memory_bytes"
+            }
+        }
+    }
 
     /// What the server's `/metrics` told.
     public struct ServerFigures: Sendable, Equatable {
@@ -73,15 +91,15 @@ struct ServerProcessSample: Sendable, Equatable {
     var troubles: [SwarmResources.Trouble: Double]?
 
     /// Scrapes `http://HOST:PORT/metrics` of `target` (a short blocking GET on the calling thread).
-    static func scrape(_ target: BotTarget, timeoutMs: Int = BlockingHTTPGet.timeoutMsDefault) -> Result<ServerProcessSample, BlockingHTTPGetError> {
+    static func scrape(_ target: BotTarget, timeoutMs: Int) -> Result<ServerProcessSample, SwarmResources.ServerFiguresUnavailable> {
         let atNs = monotonicNowNs()
         switch BlockingHTTPGet.get(host: target.host, port: target.port, path: "/metrics", timeoutMs: timeoutMs) {
         case .failure(let error):
-            return .failure(error)
+            return .failure(.request(error))
         case .success(let response):
             let samples = PrometheusText.unlabeledSamples(String(decoding: response.body, as: UTF8.self))
             guard response.status == 200, let cpu = samples["process_cpu_seconds_total"], let resident = samples["process_resident_memory_bytes"] else {
-                return .failure(.malformedResponse)
+                return .failure(.noProcessFigures(status: response.status))
             }
             var troubles: [SwarmResources.Trouble: Double]? = [:]
             for trouble in SwarmResources.Trouble.allCases { troubles?[trouble] = samples[trouble.rawValue] }

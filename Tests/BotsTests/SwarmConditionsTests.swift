@@ -148,6 +148,10 @@ final class SwarmConditionsTests: XCTestCase {
         XCTAssertFalse(command.config.spectate)
         XCTAssertTrue(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--watch", "--bots", "2"]).spectate)
         XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--churn", "-1"]))
+        XCTAssertEqual(command.config.serverMetricsTimeoutNs, 2_000_000_000, "2 s by default")
+        XCTAssertEqual(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--metrics-timeout", "0s"]).serverMetricsTimeoutNs, 0)
+        XCTAssertEqual(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--metrics-timeout", "500ms"]).serverMetricsTimeoutNs, 500_000_000)
+        XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--metrics-timeout", "2h"]))
         XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--input-batch", "0"]))
     }
 }

@@ -71,8 +71,13 @@ final class SwarmTests: XCTestCase {
         let result = try Swarm(config: config).run()
         XCTAssertEqual(result.connectFailures, 2)
         let resources = try XCTUnwrap(result.resources)
-        XCTAssertEqual(resources.server, .failure(.connect(errno: ECONNREFUSED)))
+        XCTAssertEqual(resources.server, .failure(.request(.connect(errno: ECONNREFUSED))))
         XCTAssertTrue(SwarmReport.table(result, config: config).contains("server          – (no process figures from http://127.0.0.1:\(port)/metrics"))
+        // With the read turned off, nothing is asked and the report says so.
+        config.serverMetricsTimeoutNs = 0
+        let unasked = try Swarm(config: config).run()
+        XCTAssertEqual(unasked.resources?.server, .failure(.notRequested))
+        XCTAssertTrue(SwarmReport.table(unasked, config: config).contains("not read (--metrics-timeout 0s)"))
     }
 
     func testPrometheusTextGivesUnlabeledSamplesAndSkipsTheRest() {
