@@ -6,11 +6,12 @@ import PackageDescription
 /// optimisation lets the compiler specialise the tick and the encoder for it instead of running generic code.
 let crossModuleOptimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
 
-/// The simulation, the wire codec and the server (its rooms) also skip Swift's run-time exclusivity checks in release builds: a
-/// class's arrays changed in place (the room's clients, a snapshot's pieces and views) paid a check per access,
-/// 11% of the instructions of a room tick (`tickwire-bench rooms` under callgrind) and 9% of the server's CPU at 800
-/// players in rooms of 10 (docs/performance.md, sitting E). Debug builds, where every test runs, keep the checks, so a
-/// conflicting access still traps there. The network-facing modules (WebSocket, Reactor) keep them everywhere.
+/// The simulation, the wire codec, the server (its rooms) and the bots also skip Swift's run-time exclusivity checks
+/// in release builds: a class's arrays changed in place (the room's clients, a snapshot's pieces and views) paid a
+/// check per access, 11% of the instructions of a room tick (`tickwire-bench rooms` under callgrind) and 6-9% of the
+/// server's CPU at 800 players in rooms of 10 (docs/performance.md, sitting E). Debug builds, where every test runs,
+/// keep the checks, so a conflicting access still traps there. The network-facing modules (WebSocket, Reactor) keep
+/// them everywhere: they cost the server about 1% of its samples.
 let hotPathOptimized: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "Replay", dependencies: ["Wire", "Engine"], path: "Sources/Replay"),
         // The bot swarm: many headless players on the Reactor's client side, with statistics and reports.
         .target(name: "Bots", dependencies: ["Reactor", "WebSocket", "Wire", "Engine", "Arena", "CommandLineFlags"], path: "Sources/Bots",
-                swiftSettings: crossModuleOptimized),
+                swiftSettings: hotPathOptimized),
         // In-process benchmarks that print figures: wire efficiency and tick cost.
         .executableTarget(name: "tickwire-bench", dependencies: ["Server", "Arena", "Engine", "Wire", "Reactor", "Replay"],
                           path: "Sources/TickwireBench"),
