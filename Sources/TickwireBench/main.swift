@@ -35,6 +35,28 @@ func format(_ value: Double, _ decimals: Int = 1) -> String {
     return String(rounded)
 }
 
+/// Acknowledgements on their way back: each client acknowledges a snapshot `ackDelay` ticks after it was sent.
+struct LateAcknowledgements {
+    let ackDelay: UInt32
+    private var pending: [(due: UInt32, player: PlayerID, tick: UInt32)] = []
+
+    init(ackDelay: UInt32) { self.ackDelay = ackDelay }
+
+    /// A snapshot of `tick` sent to `player`.
+    mutating func sent(tick: UInt32, to player: PlayerID) { pending.append((tick &+ ackDelay, player, tick)) }
+
+    /// Before a tick: the script's inputs for every player of `room` (sequence = tick + 1), and the acknowledgements
+    /// that have come due.
+    mutating func feed(_ room: RoomCore<Arena>, players: [PlayerID], script: inout ArenaScript) {
+        let tick = room.currentTick
+        for (player, bits) in script.inputs(for: players, tick: tick) {
+            room.receiveInput(from: player, sequence: tick &+ 1, acknowledgedTick: nil, bits: bits)
+        }
+        for ack in pending where ack.due <= tick { room.acknowledge(ack.player, tick: ack.tick) }
+        pending.removeAll { $0.due <= tick }
+    }
+}
+
 /// Two identical rooms in lockstep: in one every client acknowledges snapshots `ackDelay` ticks later (deltas), in
 /// the other no client ever acknowledges (every snapshot is full). Same seed and inputs, so the same worlds.
 func wireEfficiency() throws {
@@ -132,23 +154,18 @@ func smallRoomsCost() throws {
     let rooms = (0..<roomCount).map { RoomCore(game: Arena(config: config, seed: UInt64($0 + 1)), settings: settings, playersMax: players, phaseOffset: $0) }
     let ids = rooms.map { room in (0..<players).compactMap { room.join(name: "bot\($0)") } }
     var scripts = (0..<roomCount).map { ArenaScript(seed: UInt64($0 + 100)) }
-    var pendingAcks = Array(repeating: [(due: UInt32, player: PlayerID, tick: UInt32)](), count: roomCount)
+    var acks = Array(repeating: LateAcknowledgements(ackDelay: ackDelay), count: roomCount)
     var simulateNs: UInt64 = 0, encodeNs: UInt64 = 0, snapshots = 0, bytes = 0
     let ticks = seconds * settings.tickRateHz
     let warmupTicks = min(120, ticks / 4)
     for tickIndex in 0..<ticks {
         for (index, room) in rooms.enumerated() {
-            let tick = room.currentTick
-            for (player, bits) in scripts[index].inputs(for: ids[index], tick: tick) {
-                room.receiveInput(from: player, sequence: tick &+ 1, acknowledgedTick: nil, bits: bits)
-            }
-            for ack in pendingAcks[index] where ack.due <= tick { room.acknowledge(ack.player, tick: ack.tick) }
-            pendingAcks[index].removeAll { $0.due <= tick }
+            acks[index].feed(room, players: ids[index], script: &scripts[index])
             let start = monotonicNowNs()
             let outcome = room.tick()
             let simulated = monotonicNowNs()
             try room.encodeSnapshots { player, header, delta in
-                pendingAcks[index].append((outcome.tick + ackDelay, player, outcome.tick))
+                acks[index].sent(tick: outcome.tick, to: player)
                 if tickIndex >= warmupTicks {
                     snapshots += 1
                     bytes += header.count + delta.count
@@ -186,17 +203,12 @@ func decodeCost() throws {
     guard let spectator = room.join(name: "watcher", spectator: true) else { fatalError("the room refused a spectator") }
     var script = ArenaScript(seed: 9)
     var sent: [PlayerID: [[UInt8]]] = [:]
-    var pendingAcks: [(due: UInt32, player: PlayerID, tick: UInt32)] = []
+    var acks = LateAcknowledgements(ackDelay: ackDelay)
     for _ in 0..<(seconds * settings.tickRateHz) {
-        let tick = room.currentTick
-        for (player, bits) in script.inputs(for: ids, tick: tick) {
-            room.receiveInput(from: player, sequence: tick &+ 1, acknowledgedTick: nil, bits: bits)
-        }
-        for ack in pendingAcks where ack.due <= tick { room.acknowledge(ack.player, tick: ack.tick) }
-        pendingAcks.removeAll { $0.due <= tick }
+        acks.feed(room, players: ids, script: &script)
         let outcome = room.tick()
         try room.encodeSnapshots { player, header, delta in
-            pendingAcks.append((outcome.tick + ackDelay, player, outcome.tick))
+            acks.sent(tick: outcome.tick, to: player)
             sent[player, default: []].append(header + delta)
         }
     }
