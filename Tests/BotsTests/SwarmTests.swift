@@ -80,6 +80,16 @@ final class SwarmTests: XCTestCase {
         XCTAssertTrue(SwarmReport.table(unasked, config: config).contains("not read (--metrics-timeout 0s)"))
     }
 
+    func testARealMetricsPageIsReadWholeAndALimitBelowItsSizeRefusesIt() throws {
+        let server = try startArenaServer(loops: 1, playersPerRoom: 4)
+        defer { stop(server) }
+        let whole = try BlockingHTTPGet.get(host: "127.0.0.1", port: server.boundPort, path: "/metrics").get()
+        XCTAssertEqual(whole.status, 200)
+        XCTAssertNotNil(PrometheusText.unlabeledSamples(String(decoding: whole.body, as: UTF8.self))["process_resident_memory_bytes"])
+        let limited = BlockingHTTPGet.get(host: "127.0.0.1", port: server.boundPort, path: "/metrics", responseBytesMax: 256)
+        XCTAssertEqual(limited.map(\.status), .failure(.tooLarge))
+    }
+
     func testPrometheusTextGivesUnlabeledSamplesAndSkipsTheRest() {
         let text = """
         # HELP process_cpu_seconds_total CPU.
