@@ -25,6 +25,8 @@ public enum BotsFlags {
       --json FILE          also write the figures as JSON (with a per-second timeline)
       --html FILE          also write a self-contained HTML report with charts over time
       --metrics-timeout D  time for each read of the server's /metrics (before and after the run); 0s: no read [2s]
+      --timer-slack D      a bot's input timer may fire this late, so timers due together share one wake-up of
+                           the loop; 0ms: each on time [1ms]
 
     Prints a progress line every second and a report at the end, with the CPU and memory of the bots' own process
     and of the server (read from its /metrics before and after, when it serves one). Exits 1 when any bot failed to
@@ -93,7 +95,8 @@ public enum BotsFlags {
         let arguments = arguments.filter { $0 != "--watch" }
         do throws(FlagArgumentError) {
             let known: Set<String> = ["--url", "--bots", "--duration", "--ramp-up", "--threads", "--behaviour", "--seed", "--rooms",
-                                      "--input-batch", "--latency", "--jitter", "--churn", "--scenario", "--json", "--html", "--metrics-timeout"]
+                                      "--input-batch", "--latency", "--jitter", "--churn", "--scenario", "--json", "--html", "--metrics-timeout",
+                                      "--timer-slack"]
             for (name, value) in try splitFlagArguments(arguments, known: known) { values[name] = value }
         } catch {
             switch error {
@@ -157,6 +160,12 @@ public enum BotsFlags {
                 throw Mistake(message: "--metrics-timeout \(text): expected e.g. 2s, or 0s for no /metrics read (at most 60s)")
             }
             config.serverMetricsTimeoutNs = timeout
+        }
+        if let text = values["--timer-slack"] {
+            guard let slack = durationNs(text), slack <= 50_000_000 else {
+                throw Mistake(message: "--timer-slack \(text): expected e.g. 1ms, or 0ms for timers on time (at most 50ms)")
+            }
+            config.timerSlackNs = slack
         }
         if spectate { config.spectate = true }
         if let text = values["--seed"] {

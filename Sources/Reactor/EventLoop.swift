@@ -61,6 +61,8 @@ public final class EventLoop: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let sweepIntervalNs: UInt64
+    /// How late a timer may fire so that timers due close together share one wake-up (0: on time).
+    public let timerSlackNs: UInt64
 
     private struct Registration {
         var generation: UInt32 = 0
@@ -87,11 +89,14 @@ public final class EventLoop: @unchecked Sendable {
     private let eventData: UnsafeMutablePointer<UInt64>
     private let eventMasks: UnsafeMutablePointer<UInt32>
 
-    /// Creates a loop (not yet running).
+    /// Creates a loop (not yet running). With `timerSlackNs` above 0 the loop sleeps until the earliest timer's
+    /// deadline rounded up to a multiple of it, and then runs every timer due: thousands of bots whose input timers
+    /// fall within the same millisecond wake the loop once, not once each (the server keeps 0: ticks are on time).
     public init(index: Int = 0, readBufferBytes: Int = readBufferBytesDefault,
-                sweepIntervalNs: UInt64 = sweepIntervalNsDefault) throws(SystemError) {
+                sweepIntervalNs: UInt64 = sweepIntervalNsDefault, timerSlackNs: UInt64 = 0) throws(SystemError) {
         self.index = index
         self.sweepIntervalNs = sweepIntervalNs
+        self.timerSlackNs = timerSlackNs
         epollFD = tw_epoll_create()
         guard epollFD >= 0 else { throw SystemError("epoll_create1", errno: tw_errno()) }
         wakeFD = tw_eventfd()
@@ -266,7 +271,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         while isRunning {
             // Timers are the wait's timeout (no timerfd: arming and reading one cost two syscalls per firing).
-            let deadlineNs = earliestDeadlineNs()
+            let deadlineNs = Self.wakeNs(forDeadlineNs: earliestDeadlineNs(), slackNs: timerSlackNs)
             let timeoutNs: Int64
             if deadlineNs == 0 {
                 timeoutNs = -1
@@ -299,6 +304,16 @@ public final class EventLoop: @unchecked Sendable {
             registrations[slot].handler?.loopDidStop()
             deregister(fd: Int32(slot))
         }
+    }
+
+    /// When to wake for a timer due at `deadlineNs` (0: none): the deadline itself, or with slack the next multiple
+    /// of the slack at or after it, so that deadlines in the same slack window share a wake-up.
+    static func wakeNs(forDeadlineNs deadlineNs: UInt64, slackNs: UInt64) -> UInt64 {
+        guard deadlineNs > 0, slackNs > 1 else { return deadlineNs }
+        let remainderNs = deadlineNs % slackNs
+        guard remainderNs > 0 else { return deadlineNs }
+        let (wakeNs, overflowed) = (deadlineNs - remainderNs).addingReportingOverflow(slackNs)
+        return overflowed ? deadlineNs : wakeNs
     }
 
     @inline(__always)

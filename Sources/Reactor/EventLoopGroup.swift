@@ -5,13 +5,13 @@ public final class EventLoopGroup: @unchecked Sendable {
     /// The loops, in index order.
     public let loops: [EventLoop]
 
-    /// Creates `count` loops (not yet running).
+    /// Creates `count` loops (not yet running); `timerSlackNs` as for `EventLoop.init`.
     public init(count: Int, readBufferBytes: Int = EventLoop.readBufferBytesDefault,
-                sweepIntervalNs: UInt64 = EventLoop.sweepIntervalNsDefault) throws(SystemError) {
+                sweepIntervalNs: UInt64 = EventLoop.sweepIntervalNsDefault, timerSlackNs: UInt64 = 0) throws(SystemError) {
         precondition(count >= 1)
         var loops: [EventLoop] = []
         for index in 0..<count {
-            loops.append(try EventLoop(index: index, readBufferBytes: readBufferBytes, sweepIntervalNs: sweepIntervalNs))
+            loops.append(try EventLoop(index: index, readBufferBytes: readBufferBytes, sweepIntervalNs: sweepIntervalNs, timerSlackNs: timerSlackNs))
         }
         self.loops = loops
     }

@@ -139,7 +139,7 @@ public final class TCPConnection: EventLoopHandler {
 
     private func readAvailable(_ events: UInt32) {
         let buffer = loop.readBuffer
-        let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        let count = tw_recv(fd, buffer.baseAddress, buffer.count)
         if count > 0 {
             bytesReceived += count
             loop.countReceived(count)
@@ -177,7 +177,7 @@ public final class TCPConnection: EventLoopHandler {
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard state == .open, !shutdownWhenFlushed else { return false }
         guard writeQueue.isEmpty else { return enqueue(bytes) }
-        guard let written = account(Glibc.write(fd, bytes.baseAddress, bytes.count), call: "write") else { return false }
+        guard let written = account(tw_send(fd, bytes.baseAddress, bytes.count), call: "send") else { return false }
         return written == bytes.count || enqueue(UnsafeRawBufferPointer(rebasing: bytes[written...]))
     }
 

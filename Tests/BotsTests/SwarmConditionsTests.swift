@@ -153,5 +153,9 @@ final class SwarmConditionsTests: XCTestCase {
         XCTAssertEqual(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--metrics-timeout", "500ms"]).serverMetricsTimeoutNs, 500_000_000)
         XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--metrics-timeout", "2h"]))
         XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--input-batch", "0"]))
+        XCTAssertEqual(command.config.timerSlackNs, 1_000_000, "1 ms by default")
+        XCTAssertEqual(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--timer-slack", "0ms"]).timerSlackNs, 0)
+        XCTAssertEqual(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--timer-slack", "5ms"]).timerSlackNs, 5_000_000)
+        XCTAssertThrowsError(try BotsFlags.parse(["--url", "ws://127.0.0.1:1/r", "--timer-slack", "1s"]), "at most 50 ms")
     }
 }

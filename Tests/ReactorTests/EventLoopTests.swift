@@ -1,5 +1,5 @@
 import Dispatch
-import Reactor
+@testable import Reactor
 import XCTest
 
 final class EventLoopTests: LoopGroupTestCase {
@@ -37,6 +37,37 @@ final class EventLoopTests: LoopGroupTestCase {
         usleep(20_000)
         XCTAssertEqual(deadlines.values, (0..<20).map { first + UInt64($0) * periodNs }, "deadlines are start + n × period exactly")
         XCTAssertTrue(lateness.values.allSatisfy { $0 < 1_000_000_000 }, "no timer fired before its deadline or absurdly late")
+    }
+
+    func testTimerSlackRoundsAWakeUpUpToItsGridAndNeverEarlier() {
+        XCTAssertEqual(EventLoop.wakeNs(forDeadlineNs: 12_300_000, slackNs: 1_000_000), 13_000_000)
+        XCTAssertEqual(EventLoop.wakeNs(forDeadlineNs: 13_000_000, slackNs: 1_000_000), 13_000_000, "on the grid: on time")
+        XCTAssertEqual(EventLoop.wakeNs(forDeadlineNs: 12_300_000, slackNs: 0), 12_300_000, "no slack: on time")
+        XCTAssertEqual(EventLoop.wakeNs(forDeadlineNs: 0, slackNs: 1_000_000), 0, "no timer stays no timer")
+        XCTAssertEqual(EventLoop.wakeNs(forDeadlineNs: .max - 5, slackNs: 1_000_000), .max - 5, "no overflow near the end of time")
+    }
+
+    func testTimersWithinOneSlackWindowShareAWakeUpAndNoneFiresEarly() throws {
+        // No sweep timer and no connections: nothing but these timers wakes the loop.
+        let loop = try EventLoop(sweepIntervalNs: 0, timerSlackNs: 50_000_000)
+        try loop.start()
+        defer {
+            loop.stop()
+            loop.join()
+        }
+        let firings = Collected<(deadlineNs: UInt64, loopNowNs: UInt64, firedNs: UInt64)>()
+        runOn(loop) {
+            let start = monotonicNowNs() + 2_000_000
+            for index in 0..<10 {
+                let deadline = start + UInt64(index) * 1_000_000
+                loop.scheduleTimer(atNs: deadline) { deadline in firings.append((deadline, loop.nowNs, monotonicNowNs())) }
+            }
+        }
+        XCTAssertTrue(waitUntil { firings.values.count == 10 })
+        XCTAssertTrue(firings.values.allSatisfy { $0.firedNs >= $0.deadlineNs }, "slack only delays")
+        XCTAssertTrue(firings.values.allSatisfy { $0.firedNs - $0.deadlineNs < 2_000_000_000 }, "and within reason")
+        // Ten deadlines 1 ms apart lie in at most two 50 ms windows: at most two wake-ups ran them all.
+        XCTAssertLessThanOrEqual(Set(firings.values.map(\.loopNowNs)).count, 2)
     }
 
     func testCancelledTimerNeverFires() {
