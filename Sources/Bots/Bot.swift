@@ -178,7 +178,10 @@ final class Bot: WebSocketChannelHandler {
         let nowNs = monotonicNowNs()
         loopStats.stats.bytesReceived += bytes.count + (bytes.count < 126 ? 2 : 4)
         if options.link.isTransparent {
-            handle(Array(bytes), nowNs: nowNs)
+            // The loop's one receive buffer, not an allocation per snapshot (the reader releases it before the next).
+            loopStats.receiveScratch.removeAll(keepingCapacity: true)
+            loopStats.receiveScratch.append(contentsOf: bytes)
+            handle(loopStats.receiveScratch, nowNs: nowNs)
             return
         }
         let copy = Array(bytes)

@@ -70,4 +70,6 @@ struct BotStats: Sendable {
 /// One loop's statistics, shared by its bots (reference type: every bot on the loop adds to the same counters).
 final class BotLoopStats {
     var stats = BotStats()
+    /// A copy of the message being decoded, shared by the loop's bots (one at a time): `BitReader` reads an array.
+    var receiveScratch: [UInt8] = []
 }

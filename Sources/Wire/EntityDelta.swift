@@ -132,84 +132,117 @@ public struct EntityDeltaCodec: Sendable {
     /// between removes and creates whole, then decoding each update in place: no dictionary, no sort, no
     /// per-entity copies of the unchanged world (bots decode 100,000 snapshots a second).
     func decode(from reader: inout BitReader, againstSorted baseline: [EntityState]) throws(WireError) -> [EntityState] {
-        try baseline.withUnsafeBufferPointer { baseline throws(WireError) -> [EntityState] in
-            // Removes: each must name a baseline entity. Kept as baseline positions.
+        var result: [EntityState] = []
+        try decode(from: &reader, againstSorted: baseline, into: &result)
+        return result
+    }
+
+    /// `decode` into `result`, which must be empty: a client that recycles the arrays of baselines it no longer
+    /// needs decodes without allocating (snapshot arrays are a few kilobytes: too large for malloc's fast path).
+    func decode(from reader: inout BitReader, againstSorted baseline: [EntityState], into result: inout [EntityState]) throws(WireError) {
+        precondition(result.isEmpty, "decode into an empty array")
+        try baseline.withUnsafeBufferPointer { baseline throws(WireError) in
+            // The removes and creates of a usual snapshot are few: they live in scratch space on the stack, not on
+            // the heap (a bot's two allocations a snapshot less).
             let removeCount = try readCount(from: &reader, field: "removes")
-            var removedPositions: [Int] = []
-            removedPositions.reserveCapacity(removeCount)
-            var baselinePosition = 0
+            try withUnsafeTemporaryAllocation(of: Int.self, capacity: removeCount) { removedStorage throws(WireError) in
+                var removed = ScratchList(removedStorage)
+                try readRemoves(removeCount, from: &reader, in: baseline, into: &removed)
+                let createCount = try readCount(from: &reader, field: "creates")
+                try withUnsafeTemporaryAllocation(of: EntityState.self, capacity: createCount) { createdStorage throws(WireError) in
+                    var created = ScratchList(createdStorage)
+                    defer { created.removeAll() }
+                    try readCreates(createCount, from: &reader, over: baseline, removed: removed, into: &created)
+                    Self.merge(baseline, removing: removed, creating: created, into: &result)
+                    try readUpdates(from: &reader, into: &result)
+                    guard result.count <= limits.entityCountMax else { throw .outOfRange(field: "entity count", value: Int64(result.count)) }
+                }
+            }
+        }
+    }
+
+    /// Removes: each must name a baseline entity. Kept as baseline positions (ascending).
+    private func readRemoves(_ count: Int, from reader: inout BitReader, in baseline: UnsafeBufferPointer<EntityState>,
+                             into removed: inout ScratchList<Int>) throws(WireError) {
+        var baselinePosition = 0
+        var previous: Int64 = -1
+        for _ in 0..<count {
+            var index: UInt32 = 0
+            try serializeIndexGap(&index, previous: &previous, stream: &reader)
+            guard Self.advance(&baselinePosition, to: index, in: baseline) else {
+                throw .outOfRange(field: "remove of an unknown entity", value: Int64(index))
+            }
+            removed.append(baselinePosition)
+            baselinePosition &+= 1
+        }
+    }
+
+    /// Creates: each must land on a slot the baseline (without its removes) leaves free.
+    private func readCreates(_ count: Int, from reader: inout BitReader, over baseline: UnsafeBufferPointer<EntityState>,
+                             removed: ScratchList<Int>, into created: inout ScratchList<EntityState>) throws(WireError) {
+        var baselinePosition = 0
+        var removedIndex = 0
+        var previous: Int64 = -1
+        for _ in 0..<count {
+            var entity = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
+            try serializeIndexGap(&entity.id.index, previous: &previous, stream: &reader)
+            try serializeCreatedBody(&entity, stream: &reader)
+            while baselinePosition < baseline.count, baseline[baselinePosition].id.index < entity.id.index { baselinePosition &+= 1 }
+            while removedIndex < removed.count, removed[removedIndex] < baselinePosition { removedIndex &+= 1 }
+            let occupied = baselinePosition < baseline.count && baseline[baselinePosition].id.index == entity.id.index
+            let freed = removedIndex < removed.count && removed[removedIndex] == baselinePosition
+            guard !occupied || freed else { throw .outOfRange(field: "create over a live entity", value: Int64(entity.id.index)) }
+            created.append(entity)
+        }
+    }
+
+    /// The world: the baseline's runs between removed positions, copied whole, with the creates merged in (appended
+    /// to `result`).
+    private static func merge(_ baseline: UnsafeBufferPointer<EntityState>, removing removed: ScratchList<Int>,
+                              creating created: ScratchList<EntityState>, into result: inout [EntityState]) {
+        result.reserveCapacity(baseline.count - removed.count + created.count)
+        var removedIndex = 0
+        func appendKept(_ range: Range<Int>) {
+            var start = range.lowerBound
+            while removedIndex < removed.count, removed[removedIndex] < range.upperBound {
+                let position = removed[removedIndex]
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: baseline[start..<position]))
+                start = position &+ 1
+                removedIndex &+= 1
+            }
+            result.append(contentsOf: UnsafeBufferPointer(rebasing: baseline[start..<range.upperBound]))
+        }
+        var baselinePosition = 0
+        for createdIndex in 0..<created.count {
+            let entity = created[createdIndex]
+            // The first baseline entity at or past the create's slot (binary search: runs are long).
+            var low = baselinePosition, high = baseline.count
+            while low < high {
+                let middle = (low &+ high) >> 1
+                if baseline[middle].id.index < entity.id.index { low = middle &+ 1 } else { high = middle }
+            }
+            appendKept(baselinePosition..<low)
+            baselinePosition = low
+            result.append(entity)
+        }
+        appendKept(baselinePosition..<baseline.count)
+    }
+
+    /// Updates, decoded in place.
+    private func readUpdates(from reader: inout BitReader, into entities: inout [EntityState]) throws(WireError) {
+        let updateCount = try readCount(from: &reader, field: "updates")
+        try entities.withUnsafeMutableBufferPointer { result throws(WireError) in
+            var position = 0
             var previous: Int64 = -1
-            for _ in 0..<removeCount {
+            for _ in 0..<updateCount {
                 var index: UInt32 = 0
                 try serializeIndexGap(&index, previous: &previous, stream: &reader)
-                guard Self.advance(&baselinePosition, to: index, in: baseline) else {
-                    throw .outOfRange(field: "remove of an unknown entity", value: Int64(index))
+                guard Self.advance(&position, to: index, in: result) else {
+                    throw .outOfRange(field: "update of an unknown entity", value: Int64(index))
                 }
-                removedPositions.append(baselinePosition)
-                baselinePosition &+= 1
+                let baselineFields = result[position].fields
+                try serializeChangedFields(&result[position].fields, baseline: baselineFields, kind: result[position].kind, stream: &reader)
             }
-            // Creates: each must land on a slot the baseline (without its removes) leaves free.
-            let createCount = try readCount(from: &reader, field: "creates")
-            var created: [EntityState] = []
-            created.reserveCapacity(createCount)
-            baselinePosition = 0
-            var removedIndex = 0
-            previous = -1
-            for _ in 0..<createCount {
-                var entity = EntityState(id: EntityID(index: 0, generation: 0), kind: 0, fields: [])
-                try serializeIndexGap(&entity.id.index, previous: &previous, stream: &reader)
-                try serializeCreatedBody(&entity, stream: &reader)
-                while baselinePosition < baseline.count, baseline[baselinePosition].id.index < entity.id.index { baselinePosition &+= 1 }
-                while removedIndex < removedPositions.count, removedPositions[removedIndex] < baselinePosition { removedIndex &+= 1 }
-                let occupied = baselinePosition < baseline.count && baseline[baselinePosition].id.index == entity.id.index
-                let freed = removedIndex < removedPositions.count && removedPositions[removedIndex] == baselinePosition
-                guard !occupied || freed else { throw .outOfRange(field: "create over a live entity", value: Int64(entity.id.index)) }
-                created.append(entity)
-            }
-            // The world: the baseline's runs between removed positions, copied whole, with the creates merged in.
-            var result: [EntityState] = []
-            result.reserveCapacity(baseline.count - removeCount + createCount)
-            removedIndex = 0
-            func appendKept(_ range: Range<Int>) {
-                var start = range.lowerBound
-                while removedIndex < removedPositions.count, removedPositions[removedIndex] < range.upperBound {
-                    let removed = removedPositions[removedIndex]
-                    result.append(contentsOf: UnsafeBufferPointer(rebasing: baseline[start..<removed]))
-                    start = removed &+ 1
-                    removedIndex &+= 1
-                }
-                result.append(contentsOf: UnsafeBufferPointer(rebasing: baseline[start..<range.upperBound]))
-            }
-            baselinePosition = 0
-            for entity in created {
-                // The first baseline entity at or past the create's slot (binary search: runs are long).
-                var low = baselinePosition, high = baseline.count
-                while low < high {
-                    let middle = (low &+ high) >> 1
-                    if baseline[middle].id.index < entity.id.index { low = middle &+ 1 } else { high = middle }
-                }
-                appendKept(baselinePosition..<low)
-                baselinePosition = low
-                result.append(entity)
-            }
-            appendKept(baselinePosition..<baseline.count)
-            // Updates, decoded in place.
-            let updateCount = try readCount(from: &reader, field: "updates")
-            try result.withUnsafeMutableBufferPointer { result throws(WireError) in
-                var position = 0
-                previous = -1
-                for _ in 0..<updateCount {
-                    var index: UInt32 = 0
-                    try serializeIndexGap(&index, previous: &previous, stream: &reader)
-                    guard Self.advance(&position, to: index, in: result) else {
-                        throw .outOfRange(field: "update of an unknown entity", value: Int64(index))
-                    }
-                    let baselineFields = result[position].fields
-                    try serializeChangedFields(&result[position].fields, baseline: baselineFields, kind: result[position].kind, stream: &reader)
-                }
-            }
-            guard result.count <= limits.entityCountMax else { throw .outOfRange(field: "entity count", value: Int64(result.count)) }
-            return result
         }
     }
 

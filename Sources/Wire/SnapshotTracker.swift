@@ -6,10 +6,18 @@ import Engine
 public struct SnapshotTracker {
     public let codec: EntityDeltaCodec
     public let keepTicks: UInt32
-    /// Decoded snapshots that may still be named as baselines, oldest first (ticks ascend).
-    private var baselines: [(tick: UInt32, entities: [EntityState])] = []
+    /// Ticks of the decoded snapshots that may still be named as baselines, oldest first (ascending), and their
+    /// worlds at the same positions. Apart, so that finding a baseline touches only ticks: with thousands of bots in
+    /// one process the worlds are cold in the cache, and copying one out to search costs a miss on its header.
+    private var baselineTicks: [UInt32] = []
+    private var baselineWorlds: [[EntityState]] = []
     /// The newest snapshot tick decoded (to acknowledge in inputs).
     public private(set) var newestTick: UInt32?
+    /// Arrays of dropped baselines, emptied, for the next decodes to fill without allocating (a world is a few
+    /// kilobytes: too large for malloc's fast path).
+    private var spareWorlds: [[EntityState]] = []
+    /// Spare arrays kept at most (a few: baselines are dropped a few at a time).
+    static let spareWorldsMax = 4
 
     public init(schema: EntitySchema, keepTicks: UInt32 = 240) {
         codec = EntityDeltaCodec(schema: schema)
@@ -25,36 +33,57 @@ public struct SnapshotTracker {
 
     /// Decodes a snapshot whose header was read from `reader` (positioned after the header).
     public mutating func receive(_ header: SnapshotHeader, from reader: inout BitReader) -> Result<[EntityState], Failure> {
-        var baseline: [EntityState] = []
+        var baselinePosition: Int?
         if let tick = header.baselineTick {
             // The server bases deltas on the newest acknowledgement it has, and acknowledgements only move
             // forward: nothing older than this baseline will be named again.
-            if let first = baselines.firstIndex(where: { $0.tick >= tick }), first > 0 { baselines.removeFirst(first) }
-            guard let stored = baselines.first, stored.tick == tick else { return .failure(.unknownBaseline(tick)) }
-            baseline = stored.entities
+            if let first = baselineTicks.firstIndex(where: { $0 >= tick }), first > 0 { dropOldestBaselines(first) }
+            guard baselineTicks.first == tick else { return .failure(.unknownBaseline(tick)) }
+            baselinePosition = 0
         }
-        let entities: [EntityState]
+        var world = spareWorlds.popLast() ?? []
         do throws(WireError) {
             try reader.alignToByte(field: "delta")
-            entities = try codec.decode(from: &reader, againstSorted: baseline)  // every baseline here came from decode
+            // Every baseline here came from decode: sorted.
+            if let baselinePosition {
+                try codec.decode(from: &reader, againstSorted: baselineWorlds[baselinePosition], into: &world)
+            } else {
+                try codec.decode(from: &reader, againstSorted: [], into: &world)
+            }
             try reader.finish()
         } catch {
             return .failure(.malformed(error))
         }
-        if let last = baselines.last, last.tick >= header.tick {
-            baselines.removeAll { $0.tick >= header.tick }  // out of order (a new connection): keep ticks ascending
+        if let last = baselineTicks.last, last >= header.tick, let first = baselineTicks.firstIndex(where: { $0 >= header.tick }) {
+            // Out of order (a new connection): keep ticks ascending.
+            baselineTicks.removeSubrange(first...)
+            baselineWorlds.removeSubrange(first...)
         }
-        baselines.append((header.tick, entities))
-        if header.tick > keepTicks, let first = baselines.firstIndex(where: { $0.tick >= header.tick - keepTicks }), first > 0 {
-            baselines.removeFirst(first)
+        baselineTicks.append(header.tick)
+        baselineWorlds.append(world)
+        if header.tick > keepTicks, let first = baselineTicks.firstIndex(where: { $0 >= header.tick - keepTicks }), first > 0 {
+            dropOldestBaselines(first)
         }
         if newestTick.map({ header.tick > $0 }) ?? true { newestTick = header.tick }
-        return .success(entities)
+        return .success(world)
+    }
+
+    /// Drops the `count` oldest baselines, keeping a few of their arrays (emptied, capacity kept) for later decodes.
+    private mutating func dropOldestBaselines(_ count: Int) {
+        for position in 0..<count where spareWorlds.count < Self.spareWorldsMax {
+            var world = baselineWorlds[position]
+            baselineWorlds[position] = []
+            world.removeAll(keepingCapacity: true)  // its storage, unless a caller still holds this old world
+            spareWorlds.append(world)
+        }
+        baselineTicks.removeFirst(count)
+        baselineWorlds.removeFirst(count)
     }
 
     /// Forgets everything (a new connection starts from a full snapshot).
     public mutating func reset() {
-        baselines.removeAll()
+        baselineTicks.removeAll()
+        baselineWorlds.removeAll()
         newestTick = nil
     }
 }
