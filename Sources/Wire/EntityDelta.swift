@@ -167,11 +167,7 @@ public struct EntityDeltaCodec: Sendable {
         var baselinePosition = 0
         var previous: Int64 = -1
         for _ in 0..<count {
-            var index: UInt32 = 0
-            try serializeIndexGap(&index, previous: &previous, stream: &reader)
-            guard Self.advance(&baselinePosition, to: index, in: baseline) else {
-                throw .outOfRange(field: "remove of an unknown entity", value: Int64(index))
-            }
+            try readKnownIndex(from: &reader, previous: &previous, position: &baselinePosition, in: baseline, field: "remove of an unknown entity")
             removed.append(baselinePosition)
             baselinePosition &+= 1
         }
@@ -235,15 +231,22 @@ public struct EntityDeltaCodec: Sendable {
             var position = 0
             var previous: Int64 = -1
             for _ in 0..<updateCount {
-                var index: UInt32 = 0
-                try serializeIndexGap(&index, previous: &previous, stream: &reader)
-                guard Self.advance(&position, to: index, in: result) else {
-                    throw .outOfRange(field: "update of an unknown entity", value: Int64(index))
-                }
+                try readKnownIndex(from: &reader, previous: &previous, position: &position, in: result, field: "update of an unknown entity")
                 let baselineFields = result[position].fields
                 try serializeChangedFields(&result[position].fields, baseline: baselineFields, kind: result[position].kind, stream: &reader)
             }
         }
+    }
+
+    /// Reads the next index of an ascending list (removes, updates) and moves `position` to that entity of `entities`;
+    /// an index naming no entity there is a `WireError.outOfRange` for `field`.
+    @inline(__always)
+    private func readKnownIndex<Entities: Collection<EntityState>>(from reader: inout BitReader, previous: inout Int64, position: inout Int,
+                                                                   in entities: Entities, field: String) throws(WireError)
+    where Entities.Index == Int {
+        var index: UInt32 = 0
+        try serializeIndexGap(&index, previous: &previous, stream: &reader)
+        guard Self.advance(&position, to: index, in: entities) else { throw .outOfRange(field: field, value: Int64(index)) }
     }
 
     /// Moves `position` forward to the entity in slot `index` of `entities` (ascending by slot); false when there is
