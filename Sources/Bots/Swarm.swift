@@ -32,8 +32,8 @@ public struct SwarmConfig: Sendable, Equatable {
     /// How late a bot's input timer may fire so that timers due within the same window share one wake-up of the
     /// loop (`EventLoop.timerSlackNs`); 0: each on time.
     public var timerSlackNs: UInt64 = SwarmConfig.timerSlackNsDefault
-    /// 1 ms: a bot's inputs leave at most 1 ms late (the server buffers inputs by the tick anyway), and 2,000 bots
-    /// whose batch timers are spread over the tick wake their loop 1,000 times a second instead of 4,000.
+    /// 1 ms: a bot's inputs leave at most 1 ms late (the server buffers inputs by the tick anyway), and the loop of
+    /// 2,000 bots whose batch timers are spread over the tick waits 2,300 times a second instead of 6,200.
     public static let timerSlackNsDefault: UInt64 = 1_000_000
 
     public init(target: BotTarget) { self.target = target }

@@ -151,7 +151,7 @@ public final class TCPConnection: EventLoopHandler {
         } else {
             let error = tw_errno()
             if error == EAGAIN || error == EINTR { return }
-            close(reason: .error(SystemError("read", errno: error)))
+            close(reason: .error(SystemError("recv", errno: error)))
         }
     }
 

@@ -33,23 +33,18 @@ public struct SnapshotTracker {
 
     /// Decodes a snapshot whose header was read from `reader` (positioned after the header).
     public mutating func receive(_ header: SnapshotHeader, from reader: inout BitReader) -> Result<[EntityState], Failure> {
-        var baselinePosition: Int?
         if let tick = header.baselineTick {
             // The server bases deltas on the newest acknowledgement it has, and acknowledgements only move
             // forward: nothing older than this baseline will be named again.
             if let first = baselineTicks.firstIndex(where: { $0 >= tick }), first > 0 { dropOldestBaselines(first) }
             guard baselineTicks.first == tick else { return .failure(.unknownBaseline(tick)) }
-            baselinePosition = 0
         }
         var world = spareWorlds.popLast() ?? []
         do throws(WireError) {
             try reader.alignToByte(field: "delta")
-            // Every baseline here came from decode: sorted.
-            if let baselinePosition {
-                try codec.decode(from: &reader, againstSorted: baselineWorlds[baselinePosition], into: &world)
-            } else {
-                try codec.decode(from: &reader, againstSorted: [], into: &world)
-            }
+            // The named baseline is now the oldest kept; every baseline here came from decode, so it is sorted.
+            let baseline = header.baselineTick == nil ? [] : baselineWorlds[0]
+            try codec.decode(from: &reader, againstSorted: baseline, into: &world)
             try reader.finish()
         } catch {
             return .failure(.malformed(error))
