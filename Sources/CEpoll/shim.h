@@ -77,8 +77,7 @@ static inline int tw_epoll_wait_ns(int epfd, struct epoll_event *scratch, int ma
 }
 
 /// recv() and send() on a connected socket: the socket calls skip the VFS layers read() and write() cross (file
-/// position lock, permission and fsnotify hooks): about a tenth of a small read's kernel time. send() never raises
-/// SIGPIPE.
+/// position lock, permission and fsnotify hooks). send() never raises SIGPIPE.
 static inline ssize_t tw_recv(int fd, void *buffer, size_t length) { return recv(fd, buffer, length, 0); }
 static inline ssize_t tw_send(int fd, const void *buffer, size_t length) { return send(fd, buffer, length, MSG_NOSIGNAL); }
 
