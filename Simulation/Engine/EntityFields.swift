@@ -1,12 +1,16 @@
 /// An entity's field values, stored inline: no heap allocation and no reference counting, so arrays of entities
 /// copy as plain memory (snapshot records, views, baselines and decoded snapshots hold many thousands of them).
-/// A kind has at most `capacity` fields (`EntitySchema` checks).
+/// A kind has at most `capacity` fields (`EntitySchema` checks). Values are read and written as `Int64` and stored
+/// in 32 bits (every field's range fits: `EntityField` checks), so an `EntityState` is 48 bytes, not 88: a bot swarm
+/// decodes worlds that are cold in the cache, and the copy of a baseline costs what its bytes do.
 public struct EntityFields: RandomAccessCollection, MutableCollection, Hashable, Sendable, ExpressibleByArrayLiteral,
                             CustomStringConvertible {
     /// Fields an entity kind may have at most.
     public static let capacity = 8
+    /// Every value a field can hold.
+    public static let valueRange = Int64(Int32.min)...Int64(Int32.max)
 
-    @usableFromInline var storage: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    @usableFromInline var storage: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0, 0)
     @usableFromInline var stored: UInt8 = 0
 
     /// No fields.
@@ -39,11 +43,12 @@ public struct EntityFields: RandomAccessCollection, MutableCollection, Hashable,
     public subscript(position: Int) -> Int64 {
         get {
             precondition(position >= 0 && position < Int(stored), "field index out of range")
-            return withUnsafeBytes(of: storage) { $0.load(fromByteOffset: position &* 8, as: Int64.self) }
+            return Int64(withUnsafeBytes(of: storage) { $0.load(fromByteOffset: position &* 4, as: Int32.self) })
         }
         set {
             precondition(position >= 0 && position < Int(stored), "field index out of range")
-            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: position &* 8, as: Int64.self) }
+            precondition(EntityFields.valueRange.contains(newValue), "field values are 32-bit")
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: Int32(truncatingIfNeeded: newValue), toByteOffset: position &* 4, as: Int32.self) }
         }
     }
 

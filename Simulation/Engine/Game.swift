@@ -22,13 +22,15 @@ public struct InputBits: Hashable, Sendable {
 public struct EntityField: Hashable, Sendable {
     /// A name for dumps and docs.
     public var name: String
-    /// Every value the field can take.
+    /// Every value the field can take: within `EntityFields.valueRange` (32 bits).
     public var range: ClosedRange<Int64>
     /// A change within ±2^(smallDeltaBits-1) is sent as a delta in this many bits (0: always absolute).
     public var smallDeltaBits: Int
 
     public init(_ name: String, range: ClosedRange<Int64>, smallDeltaBits: Int = 0) {
         precondition(smallDeltaBits >= 0 && smallDeltaBits < 32)
+        precondition(EntityFields.valueRange.contains(range.lowerBound) && EntityFields.valueRange.contains(range.upperBound),
+                     "a field's range fits 32 bits")
         self.name = name
         self.range = range
         self.smallDeltaBits = smallDeltaBits

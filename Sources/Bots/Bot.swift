@@ -31,7 +31,10 @@ final class Bot: WebSocketChannelHandler {
     private var incoming: LinkDirection
 
     private(set) var channel: WebSocketChannel?
-    private var tracker = SnapshotTracker(schema: Arena.schema)
+    private var tracker = SnapshotTracker(codec: Bot.codec)
+    /// One codec for every bot: its field tables stay warm in the cache (with a codec a bot, reading each bot's own
+    /// copy was a cache miss a snapshot).
+    private static let codec = EntityDeltaCodec(schema: Arena.schema)
     private var player: PlayerID?
     private var resumeToken: UInt64?
     /// The player this bot was before a dropped connection it is resuming.
@@ -41,9 +44,10 @@ final class Bot: WebSocketChannelHandler {
     private var tickPeriodNs: UInt64 = 16_666_667
     private var snapshotPeriodNs: UInt64 = 16_666_667
     private var timer: TimerID?
+    /// A spectator's input batch is due and waits for the next snapshot (`inputBatchTimerFired`).
+    private var inputBatchDue = false
     private var sequence: UInt32 = 0
     private var ticksSent = 0
-    private var pendingMessages: [[UInt8]] = []
     /// When each recent input was sent, by sequence (a ring: input-to-acknowledgement latency).
     private var sentAtNs = [UInt64](repeating: 0, count: 256)
     private var lastSnapshotNs: UInt64?
@@ -97,7 +101,6 @@ final class Bot: WebSocketChannelHandler {
         isFinished = true
         reconnectAfterCloseNs = nil
         guard let channel, channel.isOpen else { return }
-        flushPendingMessages()
         send(.leave)
         channel.close(code: WebSocketCloseCode.normalClosure, reason: "swarm done")
     }
@@ -114,7 +117,6 @@ final class Bot: WebSocketChannelHandler {
         } else {
             loopStats.stats.churnLeaves += 1
             resumingPlayer = nil
-            flushPendingMessages()
             send(.leave)
             channel.close(code: WebSocketCloseCode.normalClosure, reason: "churn")
         }
@@ -123,26 +125,25 @@ final class Bot: WebSocketChannelHandler {
     // MARK: Sending
 
     private func send(_ message: ClientMessage) {
-        guard let bytes = try? message.encoded(inputBitCount: Arena.inputBitCount) else { return }
-        transmit([bytes])
+        loopStats.outgoing.removeAll()
+        queue(message)
+        flushOutgoing()
     }
 
-    /// Writes messages now, or when the link conditioner lets them go (on the connection they were meant for).
-    private func transmit(_ messages: [[UInt8]]) {
-        guard let channel else { return }
+    /// Writes the loop's outgoing batch now, or when the link conditioner lets it go (on the connection it was
+    /// meant for). The next bot to use the batch empties it first.
+    private func flushOutgoing() {
+        guard let channel, !loopStats.outgoing.isEmpty else { return }
+        let batch = loopStats.outgoing
         loopStats.stats.writes += 1
-        for bytes in messages { loopStats.stats.bytesSent += bytes.count + (bytes.count < 126 ? 6 : 8) }  // + a masked frame header
+        loopStats.stats.bytesSent += batch.bytes.count
+        for position in 0..<batch.count { loopStats.stats.bytesSent += batch[position].count < 126 ? 6 : 8 }  // masked frame headers
         if options.link.isTransparent {
-            channel.send(binaryMessages: messages)
+            batch.bytes.withUnsafeBytes { _ = channel.send(binaryMessagesIn: $0, ends: batch.ends) }
             return
         }
+        let messages = (0..<batch.count).map { Array(batch[$0]) }
         loop.scheduleTimer(atNs: outgoing.dueNs(nowNs: monotonicNowNs())) { _ in channel.send(binaryMessages: messages) }
-    }
-
-    private func flushPendingMessages() {
-        guard !pendingMessages.isEmpty else { return }
-        transmit(pendingMessages)
-        pendingMessages.removeAll(keepingCapacity: true)
     }
 
     /// One batch: the inputs of `options.inputBatch` ticks, made and written together. The timer fires once per
@@ -150,6 +151,7 @@ final class Bot: WebSocketChannelHandler {
     /// (with thousands of bots, the firings themselves were a third of the load generator's core).
     private func sendInputBatch() {
         let nowNs = monotonicNowNs()
+        loopStats.outgoing.removeAll()
         for _ in 0..<options.inputBatch {
             sequence &+= 1
             ticksSent += 1
@@ -164,12 +166,31 @@ final class Bot: WebSocketChannelHandler {
                 queue(.chat(text: "bot\(index + 1) says hello at tick \(tracker.newestTick ?? 0)"))
             }
         }
-        flushPendingMessages()
+        flushOutgoing()
     }
 
-    /// Adds a message to the next write.
+    /// A player sends each batch on time. A spectator's inputs are only acknowledgements: its batch waits for the
+    /// next snapshot and leaves just before that is read (`channelWillRead`), so the write carries the TCP
+    /// acknowledgement the read would have sent alone (a fifth fewer packets from a spectator at 20 snapshots and 5
+    /// batches a second). A batch still waiting when the next one is due goes out then: silence holds none back.
+    private func inputBatchTimerFired() {
+        guard options.spectate else {
+            sendInputBatch()
+            return
+        }
+        if inputBatchDue { sendInputBatch() }
+        inputBatchDue = true
+    }
+
+    func channelWillRead(_ channel: WebSocketChannel) {
+        guard inputBatchDue, channel === self.channel else { return }
+        inputBatchDue = false
+        sendInputBatch()
+    }
+
+    /// Adds a message to the loop's outgoing batch, which the same call writes (`flushOutgoing`): bots share it.
     private func queue(_ message: ClientMessage) {
-        if let bytes = try? message.encoded(inputBitCount: Arena.inputBitCount) { pendingMessages.append(bytes) }
+        try? loopStats.outgoing.append(message, inputBitCount: Arena.inputBitCount)
     }
 
     // MARK: Receiving
@@ -203,7 +224,9 @@ final class Bot: WebSocketChannelHandler {
         case .snapshot(let header):
             switch tracker.receive(header, from: &reader) {
             case .success(let decoded):
-                entities = decoded
+                // Only a player's behaviour reads the world. A spectator keeps no reference to it: letting go of the
+                // previous one would touch its cold header, a cache miss a snapshot.
+                if !options.spectate { entities = decoded }
                 didDecodeSnapshot(header, nowNs: nowNs)
             case .failure(.unknownBaseline):
                 break  // an acknowledgement crossed a newer snapshot; the next delta uses a baseline we have
@@ -239,11 +262,13 @@ final class Bot: WebSocketChannelHandler {
         loopStats.stats.snapshotRateHz = max(loopStats.stats.snapshotRateHz, welcome.snapshotRateHz)
         if let timer { loop.cancelTimer(timer) }
         let batchPeriodNs = tickPeriodNs * UInt64(options.inputBatch)
-        timer = loop.scheduleRepeating(firstNs: nowNs + batchPeriodNs, periodNs: batchPeriodNs) { [unowned self] _ in sendInputBatch() }
+        inputBatchDue = false
+        timer = loop.scheduleRepeating(firstNs: nowNs + batchPeriodNs, periodNs: batchPeriodNs) { [unowned self] _ in inputBatchTimerFired() }
     }
 
     private func didDecodeSnapshot(_ header: SnapshotHeader, nowNs: UInt64) {
         loopStats.stats.snapshots += 1
+        if header.baselineTick != nil { loopStats.stats.deltaSnapshots += 1 }
         if let last = lastSnapshotNs {
             let interval = nowNs - last
             loopStats.stats.snapshotJitterUs.record((interval > snapshotPeriodNs ? interval - snapshotPeriodNs : snapshotPeriodNs - interval) / 1000)
@@ -266,7 +291,7 @@ final class Bot: WebSocketChannelHandler {
         let nowNs = monotonicNowNs()
         if let timer { loop.cancelTimer(timer) }
         timer = nil
-        pendingMessages.removeAll()
+        inputBatchDue = false
         if isConnected {
             isConnected = false
             loopStats.stats.connected -= 1
@@ -280,7 +305,7 @@ final class Bot: WebSocketChannelHandler {
         loopStats.stats.closesByCode[code, default: 0] += 1
         if self.channel === channel { self.channel = nil }
         // A new connection starts from scratch: no baselines, no snapshot timing.
-        tracker = SnapshotTracker(schema: Arena.schema)
+        tracker = SnapshotTracker(codec: Bot.codec)
         entities = []
         lastSnapshotNs = nil
         if let pauseNs = reconnectAfterCloseNs, !isFinished {

@@ -1,3 +1,4 @@
+import Wire
 /// What the bots of one event loop measured. Loop-confined; the swarm copies it once a second.
 struct BotStats: Sendable {
     var connected = 0
@@ -12,6 +13,8 @@ struct BotStats: Sendable {
     /// The snapshot rate the server announced.
     var snapshotRateHz = 0
     var snapshots = 0
+    /// Snapshots that were deltas against an acknowledged baseline (the rest were whole): acknowledgements work.
+    var deltaSnapshots = 0
     var decodeErrors = 0
     var kicks = 0
     var chatsSent = 0
@@ -49,6 +52,7 @@ struct BotStats: Sendable {
         decodeErrors += other.decodeErrors
         kicks += other.kicks
         chatsSent += other.chatsSent
+        deltaSnapshots += other.deltaSnapshots
         inputsSent += other.inputsSent
         writes += other.writes
         bytesReceived += other.bytesReceived
@@ -72,4 +76,6 @@ final class BotLoopStats {
     var stats = BotStats()
     /// A copy of the message being decoded, shared by the loop's bots (one at a time): `BitReader` reads an array.
     var receiveScratch: [UInt8] = []
+    /// The messages of the write a bot is making, shared by the loop's bots: a bot fills it and writes it in one call.
+    var outgoing = ClientMessageBatch()
 }

@@ -65,6 +65,7 @@ public struct SwarmSnapshot: Sendable {
     public var joined: Int { stats.joined }
     public var connectFailures: Int { stats.connectFailures }
     public var snapshots: Int { stats.snapshots }
+    public var deltaSnapshots: Int { stats.deltaSnapshots }
     public var decodeErrors: Int { stats.decodeErrors }
     public var kicks: Int { stats.kicks }
     public var inputsSent: Int { stats.inputsSent }

@@ -21,6 +21,10 @@ public enum TCPCloseReason: Equatable, Sendable {
 public protocol TCPConnectionDelegate: AnyObject {
     /// A client connection finished connecting.
     func connectionDidConnect(_ connection: TCPConnection)
+    /// Bytes are ready and about to be read: the last moment to write something that should leave first. A write
+    /// carries the TCP acknowledgement of what arrived; a read of a small segment, written after, would send an
+    /// acknowledgement of its own. Must not move the connection to another loop.
+    func connectionWillRead(_ connection: TCPConnection)
     /// Bytes arrived. They live in the loop's read buffer: use them now or copy them.
     func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer)
     /// Unsent bytes crossed the high watermark (false) or fell back to the low one (true).
@@ -33,6 +37,7 @@ public protocol TCPConnectionDelegate: AnyObject {
 
 extension TCPConnectionDelegate {
     public func connectionDidConnect(_ connection: TCPConnection) {}
+    public func connectionWillRead(_ connection: TCPConnection) {}
     public func connectionDidChangeWritability(_ connection: TCPConnection, isWritable: Bool) {}
     public func connectionSweep(_ connection: TCPConnection, nowNs: UInt64) {}
 }
@@ -138,6 +143,10 @@ public final class TCPConnection: EventLoopHandler {
     }
 
     private func readAvailable(_ events: UInt32) {
+        if state == .open {
+            delegate?.connectionWillRead(self)
+            guard state == .open else { return }  // the delegate's write failed and closed it
+        }
         let buffer = loop.readBuffer
         let count = tw_recv(fd, buffer.baseAddress, buffer.count)
         if count > 0 {

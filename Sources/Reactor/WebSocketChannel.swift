@@ -5,6 +5,9 @@ import WebSocket
 public protocol WebSocketChannelHandler: AnyObject {
     /// A complete text message; the bytes are valid only during the call.
     func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer)
+    /// Bytes are ready and about to be read (see `TCPConnectionDelegate.connectionWillRead`): what the handler sends
+    /// now leaves before they are acknowledged, and carries that acknowledgement.
+    func channelWillRead(_ channel: WebSocketChannel)
     /// A complete binary message; the bytes are valid only during the call.
     func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer)
     /// A pong arrived (for RTT measurements).
@@ -16,6 +19,7 @@ public protocol WebSocketChannelHandler: AnyObject {
 }
 
 extension WebSocketChannelHandler {
+    public func channelWillRead(_ channel: WebSocketChannel) {}
     public func channel(_ channel: WebSocketChannel, didReceiveText bytes: UnsafeRawBufferPointer) {}
     public func channel(_ channel: WebSocketChannel, didReceivePong bytes: UnsafeRawBufferPointer) {}
     public func channel(_ channel: WebSocketChannel, didChangeWritability isWritable: Bool) {}
@@ -88,20 +92,40 @@ public final class WebSocketChannel: TCPConnectionDelegate {
             for payload in payloads where !payload.withUnsafeBytes({ writeFrame(.binary, $0, fin: true) }) { return false }
             return true
         }
-        let base = scratch.baseAddress!
         var offset = 0
-        for payload in payloads {
-            let maskKey: UInt32? = role == .client ? connection.loop.nextMaskKey() : nil
-            offset += WebSocketFrameEncoder.writeHeader(to: base + offset, opcode: .binary, fin: true, payloadLength: payload.count, maskKey: maskKey)
-            payload.withUnsafeBytes { source in
-                if let start = source.baseAddress, !source.isEmpty { (base + offset).copyMemory(from: start, byteCount: source.count) }
-            }
-            if let maskKey {
-                WebSocketMask.apply(key: maskKey, to: UnsafeMutableRawBufferPointer(start: base + offset, count: payload.count), offset: 0)
-            }
-            offset += payload.count
+        for payload in payloads { payload.withUnsafeBytes { offset = appendBinaryFrame($0, toScratchAt: offset) } }
+        return connection.write(UnsafeRawBufferPointer(start: scratch.baseAddress!, count: offset))
+    }
+
+    /// `send(binaryMessages:)` for messages stored back to back in `bytes`, message i ending at `ends[i]` (a
+    /// client's reused batch buffer: no array a message). `ends` ascends and stays within `bytes`.
+    @discardableResult
+    public func send(binaryMessagesIn bytes: UnsafeRawBufferPointer, ends: [Int]) -> Bool {
+        guard case .open = state else { return false }
+        func payload(_ position: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[(position == 0 ? 0 : ends[position - 1])..<ends[position]])
         }
-        return connection.write(UnsafeRawBufferPointer(start: base, count: offset))
+        let headersMax = ends.count * WebSocketFrameEncoder.headerBytesMax
+        guard ends.count > 1, bytes.count + headersMax <= connection.loop.scratchBuffer.count else {
+            for position in ends.indices where !writeFrame(.binary, payload(position), fin: true) { return false }
+            return true
+        }
+        var offset = 0
+        for position in ends.indices { offset = appendBinaryFrame(payload(position), toScratchAt: offset) }
+        return connection.write(UnsafeRawBufferPointer(start: connection.loop.scratchBuffer.baseAddress!, count: offset))
+    }
+
+    /// Builds one binary frame (masked on the client side) at `offset` in the loop's scratch buffer, which the caller
+    /// checked has room; returns the offset after it.
+    private func appendBinaryFrame(_ payload: UnsafeRawBufferPointer, toScratchAt offset: Int) -> Int {
+        let base = connection.loop.scratchBuffer.baseAddress! + offset
+        let maskKey: UInt32? = role == .client ? connection.loop.nextMaskKey() : nil
+        let headerLength = WebSocketFrameEncoder.writeHeader(to: base, opcode: .binary, fin: true, payloadLength: payload.count, maskKey: maskKey)
+        if let start = payload.baseAddress, !payload.isEmpty { (base + headerLength).copyMemory(from: start, byteCount: payload.count) }
+        if let maskKey {
+            WebSocketMask.apply(key: maskKey, to: UnsafeMutableRawBufferPointer(start: base + headerLength, count: payload.count), offset: 0)
+        }
+        return offset + headerLength + payload.count
     }
 
     /// Writes a frame that is already encoded (a broadcast built once for many recipients). Server role only.
@@ -173,6 +197,11 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     }
 
     // MARK: TCPConnectionDelegate
+
+    public func connectionWillRead(_ connection: TCPConnection) {
+        guard case .open = state else { return }
+        handler?.channelWillRead(self)
+    }
 
     public func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer) {
         pingOutstanding = false

@@ -13,7 +13,7 @@ import Wire
 //   tickwire-bench record [--players 64] [--minutes 10]   recording cost per tick, size per player-minute, verify speed
 //   tickwire-bench rooms [--rooms 60] [--players 10] [--seconds 20] [--snapshot-every 3] [--ack-delay-ticks 6]
 //                        many small rooms in one thread: CPU per room-tick and per client-tick, without sockets
-//   tickwire-bench decode [--players 10] [--seconds 20] [--snapshot-every 3] [--ack-delay-ticks 6] [--passes 5]
+//   tickwire-bench decode [--players 10] [--seconds 20] [--snapshot-every 3] [--ack-delay-ticks 6] [--passes 5] [--spectators 4000]
 //                        a bot's side: µs to read and decode one snapshot (a player's view and a spectator's whole room)
 
 func flag(_ name: String, _ fallback: Int) -> Int {
@@ -196,6 +196,7 @@ func smallRoomsCost() throws {
 func decodeCost() throws {
     let players = flag("--players", 10), seconds = flag("--seconds", 20), passes = flag("--passes", 5)
     let snapshotEvery = flag("--snapshot-every", 3), ackDelay = UInt32(flag("--ack-delay-ticks", 6))
+    let coldTrackers = flag("--spectators", 4000)
     var settings = RoomSettings()
     settings.snapshotEveryTicks = snapshotEvery
     let room = RoomCore(game: Arena(config: ArenaConfig.sized(forPlayers: players), seed: 5), settings: settings, playersMax: players)
@@ -237,6 +238,19 @@ func decodeCost() throws {
     }
     let spectatorMessages = sent[spectator] ?? []
     let (spectatorNs, spectatorFailures) = decodeAll(spectatorMessages)
+    // Many bots in one process: each message goes to every tracker in turn, so each decode finds its bot's worlds
+    // as cold in the cache as a swarm does.
+    var trackers = [SnapshotTracker](repeating: SnapshotTracker(schema: Arena.schema), count: coldTrackers)
+    var coldFailures = 0
+    let coldStart = monotonicNowNs()
+    for message in spectatorMessages {
+        for position in trackers.indices {
+            var reader = BitReader(message)
+            guard case .snapshot(let header)? = try? ServerMessage.read(from: &reader),
+                  case .success = trackers[position].receive(header, from: &reader) else { coldFailures += 1; continue }
+        }
+    }
+    let coldNs = monotonicNowNs() - coldStart
     func perSnapshotUs(_ ns: UInt64, _ count: Int) -> String { format(Double(ns) / 1000 / Double(max(count, 1)), 2) }
     func meanBytes(_ messages: [[UInt8]]) -> String { format(Double(messages.reduce(0) { $0 + $1.count }) / Double(max(messages.count, 1)), 1) }
     print("decode: one room of \(players) scripted players and a spectator, \(seconds) s at \(settings.tickRateHz) Hz, a snapshot every "
@@ -245,6 +259,8 @@ func decodeCost() throws {
           + "\(meanBytes(playerMessages)) bytes, \(playerFailures) not decoded)")
     print("  the whole room (spectator): \(perSnapshotUs(spectatorNs, spectatorMessages.count)) µs per snapshot (\(spectatorMessages.count) "
           + "snapshots, mean \(meanBytes(spectatorMessages)) bytes, \(spectatorFailures) not decoded)")
+    print("  the whole room, \(coldTrackers) spectators taking turns (cold caches, as in a swarm): "
+          + "\(perSnapshotUs(coldNs, spectatorMessages.count * coldTrackers)) µs per snapshot (\(coldFailures) not decoded)")
 }
 
 /// A room of scripted players recorded through the real writer thread into a file: the recorder's cost on the tick

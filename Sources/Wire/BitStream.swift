@@ -160,21 +160,34 @@ public struct BitWriter: BitStream {
     /// The finished bytes (pads the last byte with zeros).
     public mutating func finish() -> [UInt8] {
         try? alignToByte(field: "end")
-        let byteCount = words.count &* 8 &+ pendingBits / 8
-        let fullWords = words
-        let tail = pending
+        let byteCount = finishedByteCount
         return [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            fullWords.withUnsafeBytes { source in
-                // Words are stored in the machine's order; the wire is little-endian bytes.
-                for (index, word) in source.bindMemory(to: UInt64.self).enumerated() {
-                    raw.storeBytes(of: word.littleEndian, toByteOffset: index &* 8, as: UInt64.self)
-                }
-            }
-            withUnsafeBytes(of: tail.littleEndian) { tailBytes in
-                for index in 0..<(byteCount &- fullWords.count &* 8) { raw[fullWords.count &* 8 &+ index] = tailBytes[index] }
-            }
+            storeFinished(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<byteCount])))
             initialized = byteCount
+        }
+    }
+
+    /// Appends the finished bytes (the last one zero-padded) to `bytes`: a caller reusing one array allocates nothing.
+    public mutating func finish(appendingTo bytes: inout [UInt8]) {
+        try? alignToByte(field: "end")
+        let start = bytes.count, byteCount = finishedByteCount
+        bytes.append(contentsOf: repeatElement(0, count: byteCount))
+        bytes.withUnsafeMutableBytes { storeFinished(into: UnsafeMutableRawBufferPointer(rebasing: $0[start..<(start &+ byteCount)])) }
+    }
+
+    /// Bytes in the finished message, once aligned.
+    private var finishedByteCount: Int { words.count &* 8 &+ pendingBits / 8 }
+
+    /// Stores the aligned bits into `raw` (exactly `finishedByteCount` bytes).
+    private func storeFinished(into raw: UnsafeMutableRawBufferPointer) {
+        words.withUnsafeBufferPointer { source in
+            // Words are stored in the machine's order; the wire is little-endian bytes.
+            for (index, word) in source.enumerated() {
+                raw.storeBytes(of: word.littleEndian, toByteOffset: index &* 8, as: UInt64.self)
+            }
+        }
+        withUnsafeBytes(of: pending.littleEndian) { tailBytes in
+            for index in 0..<(raw.count &- words.count &* 8) { raw[words.count &* 8 &+ index] = tailBytes[index] }
         }
     }
 }

@@ -56,6 +56,14 @@ public enum ClientMessage: Equatable, Sendable {
         return writer.finish()
     }
 
+    /// Appends the bytes on the wire to `bytes`, encoding with `writer` (emptied first; its storage is reused).
+    func append(to bytes: inout [UInt8], inputBitCount: Int, using writer: inout BitWriter) throws(WireError) {
+        var message = self
+        writer.removeAll()
+        try message.serialize(&writer, inputBitCount: inputBitCount)
+        writer.finish(appendingTo: &bytes)
+    }
+
     /// Decodes one message; any bytes give a message or a `WireError`.
     public static func decode(_ bytes: [UInt8], inputBitCount: Int) throws(WireError) -> ClientMessage {
         var message = ClientMessage.leave

@@ -57,6 +57,35 @@ final class SwarmTests: XCTestCase {
         XCTAssertTrue(table.contains(" 0 messages it could not decode"), table)
     }
 
+    func testSpectatorsAcknowledgeInBatchesThatRideOnTheNextSnapshot() throws {
+        let server = try startArenaServer(loops: 1, playersPerRoom: 4)
+        defer { stop(server) }
+        let url = "ws://127.0.0.1:\(server.boundPort)/rooms/watched"
+        var players = SwarmConfig(target: try XCTUnwrap(BotTarget(url: url)))
+        players.bots = 2
+        players.durationNs = 3_000_000_000
+        var spectators = SwarmConfig(target: try XCTUnwrap(BotTarget(url: url)))
+        spectators.bots = 4
+        spectators.spectate = true
+        spectators.inputBatch = 12  // 5 writes a second at 60 Hz, each held for the next snapshot
+        spectators.durationNs = 2_500_000_000
+        let playersDone = DispatchSemaphore(value: 0)
+        Thread { [players] in
+            _ = try? Swarm(config: players).run()
+            playersDone.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        let result = try Swarm(config: spectators).run()
+        XCTAssertEqual(playersDone.wait(timeout: .now() + 10), .success, "the players' swarm ends on its own")
+        XCTAssertEqual(result.joined, 4)
+        XCTAssertEqual(result.decodeErrors, 0)
+        XCTAssertGreaterThan(result.snapshots, 4 * 20)
+        // Every tick's input goes out, twelve to a write; the acknowledgements they carry let the server send deltas.
+        XCTAssertGreaterThan(result.inputsSent, 4 * 60, "each spectator sends a neutral input for every tick")
+        XCTAssertLessThanOrEqual(result.writes, result.inputsSent / 12 + 4 * 3, "a write carries a whole batch (plus join and leave)")
+        XCTAssertGreaterThan(result.deltaSnapshots, result.snapshots / 2, "acknowledged baselines: most snapshots are deltas")
+    }
+
     func testWithoutAServerTheReportSaysWhyThereAreNoServerFigures() throws {
         // A port nothing listens on: bind one, note it, close it.
         var probeConfig = ServerConfig()

@@ -105,6 +105,21 @@ final class EngineStructuresTests: XCTestCase {
         XCTAssertEqual(everything, [])
     }
 
+    func testEntityFieldsKeepEvery32BitValueAsWritten() {
+        var fields = EntityFields(repeating: 0, count: EntityFields.capacity)
+        let values: [Int64] = [Int64(Int32.min), -1, 0, 1, 65_535, 1 << 20, Int64(Int32.max) - 1, Int64(Int32.max)]
+        for (position, value) in values.enumerated() { fields[position] = value }
+        XCTAssertEqual(Array(fields), values)
+        XCTAssertEqual(fields, EntityFields(values))
+        XCTAssertNotEqual(fields, EntityFields(values.dropLast() + [0]))
+    }
+
+    func testAnEntityStateIsFortyEightBytesSoWorldsCopyCheaply() {
+        // Eight 32-bit fields, their count, the id and the kind: what every snapshot record, view and decoded world
+        // holds thousands of. 64-bit fields made it 88.
+        XCTAssertEqual(MemoryLayout<EntityState>.stride, 48)
+    }
+
     func testStateHashIsFixedForAFixedSequenceAndOrderSensitive() {
         var a = StateHasher()
         a.combine(Fixed(3))

@@ -41,12 +41,26 @@ final class RecordingChannelHandler: WebSocketChannelHandler, @unchecked Sendabl
     func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) { closes.append(code) }
 }
 
+/// Client side that notes each read it is told of before its messages, and sends one message from the first notice.
+final class NotesReadsBeforeMessages: WebSocketChannelHandler, @unchecked Sendable {
+    let events = Collected<String>()
+    private var sentFromNotice = false
+    func channelWillRead(_ channel: WebSocketChannel) {
+        events.append("will read")
+        guard !sentFromNotice else { return }
+        sentFromNotice = true
+        _ = [UInt8]([42]).withUnsafeBytes { channel.send(binary: $0) }
+    }
+    func channel(_ channel: WebSocketChannel, didReceiveBinary bytes: UnsafeRawBufferPointer) { events.append("binary \(Array(bytes))") }
+    func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) {}
+}
+
 final class WebSocketChannelTests: LoopGroupTestCase {
     private func startServer(_ server: UpgradeThenEcho, limits: ConnectionLimits = ConnectionLimits()) throws -> UInt16 {
         try startListener(on: group.loops[0], limits: limits) { server }
     }
 
-    private func connectClient(port: UInt16, handler: RecordingChannelHandler, limits: ConnectionLimits = ConnectionLimits())
+    private func connectClient(port: UInt16, handler: WebSocketChannelHandler & Sendable, limits: ConnectionLimits = ConnectionLimits())
         -> Result<OnLoop<WebSocketChannel>, WebSocketConnectError>?
     {
         let loop = group.loops[1]
@@ -73,6 +87,37 @@ final class WebSocketChannelTests: LoopGroupTestCase {
         XCTAssertTrue(waitUntil { handler.texts.values == ["héllo"] && handler.binaries.values.count == 1 && handler.pongs.values.count == 1 })
         XCTAssertEqual(handler.binaries.values[0], big)
         XCTAssertEqual(handler.pongs.values, [[1, 2, 3]])
+    }
+
+    func testMessagesStoredBackToBackGoOutAsSeparateMessagesInOrder() throws {
+        let port = try startServer(UpgradeThenEcho(limits: WebSocketLimits()))
+        let handler = RecordingChannelHandler()
+        let channel = try XCTUnwrap(try connectClient(port: port, handler: handler)?.get())
+        let small: [[UInt8]] = [[1], [], [2, 3, 4], [UInt8](repeating: 7, count: 300)]
+        // Together larger than the loop's scratch buffer: each goes out as a write of its own.
+        let large: [[UInt8]] = [[UInt8](repeating: 8, count: 40_000), [UInt8](repeating: 9, count: 40_000)]
+        func ends(_ messages: [[UInt8]]) -> [Int] { messages.reduce(into: []) { $0.append(($0.last ?? 0) + $1.count) } }
+        runOn(group.loops[1]) {
+            _ = small.flatMap { $0 }.withUnsafeBytes { channel.value.send(binaryMessagesIn: $0, ends: ends(small)) }
+            _ = large.flatMap { $0 }.withUnsafeBytes { channel.value.send(binaryMessagesIn: $0, ends: ends(large)) }
+        }
+        XCTAssertTrue(waitUntil { handler.binaries.values.count == small.count + large.count })
+        XCTAssertEqual(handler.binaries.values, small + large)
+    }
+
+    func testTheHandlerIsToldOfEachReadBeforeItsMessagesAndMaySendThen() throws {
+        let port = try startServer(UpgradeThenEcho(limits: WebSocketLimits()))
+        let handler = NotesReadsBeforeMessages()
+        let channel = try XCTUnwrap(try connectClient(port: port, handler: handler)?.get())
+        runOn(group.loops[1]) { _ = [UInt8]([1, 2]).withUnsafeBytes { channel.value.send(binary: $0) } }
+        // The echo of [1, 2] is read after a notice, whose send ([42]) is echoed back in turn.
+        XCTAssertTrue(waitUntil { handler.events.values.filter { $0.hasPrefix("binary") }.count == 2 })
+        let events = handler.events.values
+        XCTAssertEqual(events.filter { $0.hasPrefix("binary") }, ["binary [1, 2]", "binary [42]"])
+        XCTAssertEqual(events.first, "will read")
+        for (position, event) in events.enumerated() where event.hasPrefix("binary") {
+            XCTAssertTrue(events[..<position].contains("will read"), "a read is announced before its messages")
+        }
     }
 
     func testCloseHandshakeCompletesWithTheSameCodeOnBothSides() throws {

@@ -47,6 +47,19 @@ final class BitStreamTests: XCTestCase {
         XCTAssertEqual(writer.finish(), [0b0111_1101])
     }
 
+    func testFinishingOntoExistingBytesAppendsExactlyWhatFinishReturns() {
+        for bitCount in [0, 1, 7, 8, 9, 63, 64, 65, 200] {
+            var writer = BitWriter()
+            for bit in 0..<bitCount { writer.write(UInt64(bit % 3 == 0 ? 1 : 0), bitCount: 1) }
+            var copy = writer
+            let alone = writer.finish()
+            var bytes: [UInt8] = [0xAB, 0xCD]
+            copy.finish(appendingTo: &bytes)
+            XCTAssertEqual(bytes, [0xAB, 0xCD] + alone, "\(bitCount) bits")
+            XCTAssertEqual(alone.count, (bitCount + 7) / 8)
+        }
+    }
+
     func testRangesNeedOnlyTheBitsOfTheirSpan() {
         XCTAssertEqual(bitsRequired(forSpan: 0), 0)
         XCTAssertEqual(bitsRequired(forSpan: 1), 1)

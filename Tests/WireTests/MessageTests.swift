@@ -28,6 +28,27 @@ final class MessageTests: XCTestCase {
         for message in messages { XCTAssertEqual(try roundTrip(message), message) }
     }
 
+    func testABatchHoldsEachMessageEncodedAsAloneBackToBackAndStartsOverWhenEmptied() throws {
+        let messages: [ClientMessage] = [
+            .input(sequence: 1, acknowledgedTick: nil, bits: InputBits(raw: 0x1F_FFFF)), .ping(clientTimeUs: 123_456),
+            .chat(text: "gg 🎮"), .input(sequence: 2, acknowledgedTick: 99, bits: .neutral), .leave,
+        ]
+        var batch = ClientMessageBatch()
+        for message in messages { try batch.append(message, inputBitCount: inputBits) }
+        let alone = try messages.map { try $0.encoded(inputBitCount: inputBits) }
+        XCTAssertEqual(batch.count, messages.count)
+        XCTAssertEqual(batch.bytes, alone.flatMap { $0 })
+        for position in messages.indices {
+            XCTAssertEqual(Array(batch[position]), alone[position])
+            XCTAssertEqual(try ClientMessage.decode(Array(batch[position]), inputBitCount: inputBits), messages[position])
+        }
+        batch.removeAll()
+        XCTAssertTrue(batch.isEmpty)
+        try batch.append(.leave, inputBitCount: inputBits)
+        XCTAssertEqual(batch.bytes, try ClientMessage.leave.encoded(inputBitCount: inputBits))
+        XCTAssertEqual(batch.ends, [batch.bytes.count])
+    }
+
     func testEveryServerMessageRoundTrips() throws {
         let messages: [ServerMessage] = [
             .welcome(.init(player: PlayerID(raw: 3), tickRateHz: 60, snapshotRateHz: 20, serverTick: 999, worldWidthRaw: 4000 << 16,

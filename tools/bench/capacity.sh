@@ -161,7 +161,7 @@ for series in $SERIES; do
     rooms)  sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=10 ;;
     rooms20) sizes="500 1000 1500 2000 3000 5000"; every=3; batch=3; per_room=10 ;;
     watchers) sizes="1000 2000 3000 5000"; every=3; batch=3; per_room=0 ;;
-    swarm) sizes="1000 2000 2500 3000 5000"; every=3; batch=12; per_room=0 ;;
+    swarm) sizes="1000 2000 3000 4000 5000"; every=3; batch=12; per_room=0 ;;
     *) echo "unknown series $series" >&2; exit 2 ;;
   esac
   [ -n "${SIZES:-}" ] && sizes=$SIZES
