@@ -186,6 +186,19 @@ final class RoomEndToEndTests: RoomEndToEndTestsBase {
         XCTAssertEqual(cy.state.withLock { $0.decodeErrors }, [])
     }
 
+    func testSpectatorsLearnThePlayersNamesAndNobodyHearsOfSpectators() throws {
+        let (ada, _) = try joinedClient("audience", name: "ada")
+        let (first, _) = try joinedClient("audience?watch=1", name: "first watcher")
+        let (second, _) = try joinedClient("audience?watch=1", name: "second watcher")
+        let adaID = try XCTUnwrap(ada.state.withLock { $0.welcome?.player.raw })
+        // The greeting is one write with the welcome: once Ada's name is in, so is every name it carried.
+        for watcher in [first, second] {
+            XCTAssertTrue(eventually { watcher.state.withLock { $0.names[adaID] } == "ada" })
+            XCTAssertEqual(watcher.state.withLock { $0.names }, [adaID: "ada"], "the greeting names players only")
+        }
+        XCTAssertTrue(eventually { ada.state.withLock { $0.names } == [adaID: "ada"] })
+    }
+
     func testRoomsAndMetricsReportPlayersTicksAndCloses() throws {
         let client = GameTestClient()
         let channel = try XCTUnwrap(try connect("/rooms/metrics-room", client: client)?.get())

@@ -24,7 +24,8 @@
 #                                           # bots): rows "<series>@baseline" and a CPU ratio, since this host's speed
 #                                           # drifts by 20% within an hour and only a same-sitting ratio compares builds
 #
-# A run holds when every bot joined, no tick overran and delivery is at least 99.9%. A series stops at its first
+# A run holds when every bot joined, no tick overran and delivery is at least 99.9% (over the whole run, the ramp
+# included; "delivery in window" is the measured window's alone, from the swarm's timeline). A series stops at its first
 # run that does not hold. Results: a table on stdout and in .build/capacity/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -99,10 +100,10 @@ run() {
   measured_s=$(python3 -c "print($end_s - $start_s)")
   wait "$swarm" || true
   kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
-  python3 - "$series" "$bots" "$rooms" "$snapshot_every" "$input_batch" "$measured_s" "$CLOCK_TICKS" \
+  python3 - "$series" "$bots" "$rooms" "$snapshot_every" "$input_batch" "$measured_s" "$CLOCK_TICKS" "$((ramp_s + settle_s))" \
     "$((server1 - server0))" "$((swarm1 - swarm0))" "$((steal1 - steal0))" "$OUT/metrics-0.txt" "$OUT/metrics-1.txt" "$json" >>"$OUT/rows.tsv" <<'PY'
 import json, re, sys
-series, bots, rooms, every, batch, window, hz, server_ticks, swarm_ticks, steal_ticks, m0, m1, report = sys.argv[1:]
+series, bots, rooms, every, batch, window, hz, window_start, server_ticks, swarm_ticks, steal_ticks, m0, m1, report = sys.argv[1:]
 bots, rooms, every, window, hz = int(bots), int(rooms), int(every), float(window), float(hz)  # window: seconds between CPU reads
 def metrics(path):
     values = {}
@@ -138,10 +139,14 @@ swarm_cpu_s = int(swarm_ticks) / hz
 client_ticks = bots * 60 * window
 r = json.load(open(report))
 snapshots_in_window = bots * 60 / every * window * r["deliveryRatio"]
+# Delivery in the measured window alone, from the swarm's second-by-second timeline (the whole run's includes the ramp).
+seconds = r["timeline"][int(window_start):int(window_start) + int(window)]
+expected = sum(s["inRoom"] * 60 / every * s["seconds"] for s in seconds)
+window_delivery = f"{sum(s['snapshotsPerSecond'] * s['seconds'] for s in seconds) / expected:.4f}" if expected else "n/a"
 row = [series, bots, rooms, 60 // every, batch,
        f"{server_cpu_s / window * 100:.0f}%", f"{server_cpu_s * 1e6 / client_ticks:.2f}",
        f"{percentile('tickwire_tick_duration_us', 0.5):g}", f"{percentile('tickwire_tick_duration_us', 0.99):g}",
-       f"≤{percentile('tickwire_tick_duration_us', 1.0):g}", overruns, f"{r['deliveryRatio']:.4f}",
+       f"≤{percentile('tickwire_tick_duration_us', 1.0):g}", overruns, f"{r['deliveryRatio']:.4f}", window_delivery,
        f"{r['bytesReceivedPerSecond'] / max(r['joined'], 1):.0f}", f"{swarm_cpu_s / window * 100:.0f}%",
        f"{swarm_cpu_s * 1e6 / max(snapshots_in_window, 1):.1f}", f"{int(steal_ticks) / hz / window * 100:.1f}%",
        f"{r['joined']}/{bots}", r["decodeErrors"]]
@@ -153,7 +158,7 @@ PY
 
 : >"$OUT/rows.tsv"
 : >"$OUT/ratios.txt"
-printf 'series\tbots\trooms\tsnapshot Hz\tinput batch\tserver CPU\tµs per client-tick\ttick p50 µs\ttick p99 µs\ttick max µs\toverruns\tdelivery\tbytes/client/s\tbots CPU\tbots µs per snapshot\tCPU 0 steal\tjoined\tdecode errors\tholds\n'
+printf 'series\tbots\trooms\tsnapshot Hz\tinput batch\tserver CPU\tµs per client-tick\ttick p50 µs\ttick p99 µs\ttick max µs\toverruns\tdelivery\tdelivery in window\tbytes/client/s\tbots CPU\tbots µs per snapshot\tCPU 0 steal\tjoined\tdecode errors\tholds\n'
 for series in $SERIES; do
   case $series in
     room60) sizes="250 500 1000 2000 3000 5000"; every=1; batch=1; per_room=0 ;;
@@ -186,8 +191,8 @@ for series in $SERIES; do
 done
 
 {
-  echo "| series | bots | rooms | snapshot Hz | input batch | server CPU | µs per client-tick | tick p50 µs | tick p99 µs | tick max µs | overruns | delivery | bytes/client/s | bots CPU | bots µs per snapshot | CPU 0 steal | joined | decode errors | holds |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| series | bots | rooms | snapshot Hz | input batch | server CPU | µs per client-tick | tick p50 µs | tick p99 µs | tick max µs | overruns | delivery | delivery in window | bytes/client/s | bots CPU | bots µs per snapshot | CPU 0 steal | joined | decode errors | holds |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   sed 's/\t/ | /g; s/^/| /; s/$/ |/' "$OUT/rows.tsv"
   echo
   for series in $SERIES; do

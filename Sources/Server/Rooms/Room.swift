@@ -215,7 +215,9 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                                                    snapshotRateHz: core.settings.tickRateHz / core.settings.snapshotEveryTicks,
                                                    serverTick: core.currentTick, worldWidthRaw: UInt32(clamping: world.x.raw),
                                                    worldHeightRaw: UInt32(clamping: world.y.raw), resumeToken: token)))]
-            for (otherPlayer, other) in memberByPlayer where other !== member {
+            // Players only: spectators are never announced, and a crowd of them would make each arrival's greeting
+            // (and its cost on both ends) grow with the crowd.
+            for (otherPlayer, other) in memberByPlayer where other !== member && !other.spectator {
                 if let otherName = core.name(of: otherPlayer) { greeting.append(encoded(.roster(player: otherPlayer, name: otherName))) }
             }
             channel.send(binaryMessages: greeting)
