@@ -185,6 +185,7 @@ final class Bot: WebSocketChannelHandler {
     func channelWillRead(_ channel: WebSocketChannel) {
         guard inputBatchDue, channel === self.channel else { return }
         inputBatchDue = false
+        loopStats.stats.batchesBeforeReads += 1
         sendInputBatch()
     }
 

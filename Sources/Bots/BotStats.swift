@@ -21,6 +21,8 @@ struct BotStats: Sendable {
     /// Inputs sent (one per tick in the room, whatever the batching) and the writes that carried every message.
     var inputsSent = 0
     var writes = 0
+    /// Spectators' input batches written just before reading a snapshot (the rest went out on their timer).
+    var batchesBeforeReads = 0
     var bytesReceived = 0
     var bytesSent = 0
     /// Churn: connections dropped on purpose, leaves, resumes that got the same avatar back, resumes that did not,
@@ -53,6 +55,7 @@ struct BotStats: Sendable {
         kicks += other.kicks
         chatsSent += other.chatsSent
         deltaSnapshots += other.deltaSnapshots
+        batchesBeforeReads += other.batchesBeforeReads
         inputsSent += other.inputsSent
         writes += other.writes
         bytesReceived += other.bytesReceived

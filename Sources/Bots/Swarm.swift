@@ -66,6 +66,7 @@ public struct SwarmSnapshot: Sendable {
     public var connectFailures: Int { stats.connectFailures }
     public var snapshots: Int { stats.snapshots }
     public var deltaSnapshots: Int { stats.deltaSnapshots }
+    public var batchesBeforeReads: Int { stats.batchesBeforeReads }
     public var decodeErrors: Int { stats.decodeErrors }
     public var kicks: Int { stats.kicks }
     public var inputsSent: Int { stats.inputsSent }

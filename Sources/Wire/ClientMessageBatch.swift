@@ -1,6 +1,6 @@
 /// Client messages encoded back to back in one reused buffer, each to go out as a WebSocket message of its own: a
-/// client writing several at once (a bot's batch of inputs) encodes them without allocating (two allocations a
-/// message were most of a bot swarm's malloc time).
+/// client writing several at once (a bot's batch of inputs) encodes them without allocating (a message encoded
+/// alone costs two allocations: about half a million a second for 5,000 bots).
 public struct ClientMessageBatch {
     /// The messages' bytes, one after another.
     public private(set) var bytes: [UInt8] = []

@@ -84,6 +84,8 @@ final class SwarmTests: XCTestCase {
         XCTAssertGreaterThan(result.inputsSent, 4 * 60, "each spectator sends a neutral input for every tick")
         XCTAssertLessThanOrEqual(result.writes, result.inputsSent / 12 + 4 * 3, "a write carries a whole batch (plus join and leave)")
         XCTAssertGreaterThan(result.deltaSnapshots, result.snapshots / 2, "acknowledged baselines: most snapshots are deltas")
+        // A snapshot arrives every 50 ms and a batch falls due every 200 ms: almost every batch waits for one.
+        XCTAssertGreaterThan(result.batchesBeforeReads, result.inputsSent / 12 / 2, "batches leave just before a snapshot is read")
     }
 
     func testWithoutAServerTheReportSaysWhyThereAreNoServerFigures() throws {
