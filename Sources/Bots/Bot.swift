@@ -136,8 +136,11 @@ final class Bot: WebSocketChannelHandler {
         guard let channel, !loopStats.outgoing.isEmpty else { return }
         let batch = loopStats.outgoing
         loopStats.stats.writes += 1
-        loopStats.stats.bytesSent += batch.bytes.count
-        for position in 0..<batch.count { loopStats.stats.bytesSent += batch[position].count < 126 ? 6 : 8 }  // masked frame headers
+        var start = 0
+        for end in batch.ends {
+            loopStats.stats.bytesSent += end - start + (end - start < 126 ? 6 : 8)  // + a masked frame header
+            start = end
+        }
         if options.link.isTransparent {
             batch.bytes.withUnsafeBytes { _ = channel.send(binaryMessagesIn: $0, ends: batch.ends) }
             return
@@ -171,8 +174,10 @@ final class Bot: WebSocketChannelHandler {
 
     /// A player sends each batch on time. A spectator's inputs are only acknowledgements: its batch waits for the
     /// next snapshot and leaves just before that is read (`channelWillRead`), so the write carries the TCP
-    /// acknowledgement the read would have sent alone (a fifth fewer packets from a spectator at 20 snapshots and 5
-    /// batches a second). A batch still waiting when the next one is due goes out then: silence holds none back.
+    /// acknowledgement the read would have sent alone. The packets stay as many (the server now acknowledges the
+    /// batch on its delayed-ack timer instead of with its next snapshot): the work moves from the bots' core to the
+    /// server's. With 4,000 spectators the bots took 0.91× the CPU, and the server 1.01–1.05×. A batch still waiting
+    /// when the next one is due goes out then: silence holds none back.
     private func inputBatchTimerFired() {
         guard options.spectate else {
             sendInputBatch()
