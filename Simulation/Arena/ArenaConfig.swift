@@ -59,7 +59,12 @@ public struct ArenaConfig: Sendable, Hashable {
               let damage = count(values[12], 0...100_000), let health = count(values[13], 1...100_000),
               let respawn = count(values[14], 0...100_000), let projectiles = count(values[15], 0...65_000),
               obstacles + players + projectiles <= 65_535,
-              values[4...9].allSatisfy({ (0...4096 * unit).contains($0) }) else { return nil }
+              values[4...9].allSatisfy({ (0...4096 * unit).contains($0) }),
+              // Every range the simulation draws from must be non-empty: a player at least a unit across, walls
+              // (placed 100 units from the edges, up to 260 across) and spawn points (two radii from the edges) fit.
+              values[4] >= unit, values[9] >= 0,
+              values[0] >= ArenaConfig.worldSideMinimumRaw(playerRadiusRaw: values[4]),
+              values[1] >= ArenaConfig.worldSideMinimumRaw(playerRadiusRaw: values[4]) else { return nil }
         self.init()
         worldWidth = Fixed(raw: values[0])
         worldHeight = Fixed(raw: values[1])
@@ -77,6 +82,11 @@ public struct ArenaConfig: Sendable, Hashable {
         healthMax = health
         respawnDelayTicks = respawn
         projectilesMax = projectiles
+    }
+
+    /// The smallest world side the rules work in, in raw fixed point.
+    static func worldSideMinimumRaw(playerRadiusRaw: Int64) -> Int64 {
+        max(Fixed(460).raw, playerRadiusRaw * 4 + Fixed(1).raw)
     }
 
     private static func integerSquareRoot(_ value: Int) -> Int {

@@ -68,15 +68,23 @@ extension Arena {
         arena.projectileCount = 0
         arena.obstacles = []
         var living: [(id: EntityID, position: FixedVector)] = []
+        // A state the game could have reached: everything inside the world (a crafted file could place things
+        // anywhere; the tick and the snapshot fields assume this).
+        func inWorld(_ point: FixedVector) -> Bool {
+            point.x.raw >= 0 && point.y.raw >= 0 && point.x <= config.worldWidth && point.y <= config.worldHeight
+        }
         for id in entities.ids {
             switch entities[id] {
             case .player(let avatar):
+                guard inWorld(avatar.position), (0...config.healthMax).contains(avatar.health) || !avatar.isAlive else { return nil }
                 guard arena.avatars[avatar.player] == nil else { return nil }
                 arena.avatars[avatar.player] = id
                 if avatar.isAlive { living.append((id, avatar.position)) }
-            case .projectile:
+            case .projectile(let shot):
+                guard inWorld(shot.origin) else { return nil }
                 arena.projectileCount += 1
             case .obstacle(let block):
+                guard inWorld(block.minimum), inWorld(block.maximum) else { return nil }
                 arena.obstacles.append(block)
             case nil:
                 break

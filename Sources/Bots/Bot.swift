@@ -240,7 +240,10 @@ final class Bot: WebSocketChannelHandler {
                 loopStats.stats.decodeErrors += 1
             }
         case .pong(let clientTimeUs, _, _):
-            loopStats.stats.rttUs.record(nowNs / 1000 - clientTimeUs)
+            // The server echoes our own time; a hostile or broken one could send any, so only a time in our past
+            // counts (no arithmetic on it can trap).
+            let nowUs = nowNs / 1000
+            if clientTimeUs <= nowUs { loopStats.stats.rttUs.record(nowUs - clientTimeUs) } else { loopStats.stats.implausiblePongs += 1 }
         case .kick:
             loopStats.stats.kicks += 1
         case .chat, .roster:

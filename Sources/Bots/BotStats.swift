@@ -16,6 +16,8 @@ struct BotStats: Sendable {
     /// Snapshots that were deltas against an acknowledged baseline (the rest were whole): acknowledgements work.
     var deltaSnapshots = 0
     var decodeErrors = 0
+    /// Pongs whose echoed time was in our future: a broken or hostile server (not counted as an RTT).
+    var implausiblePongs = 0
     var kicks = 0
     var chatsSent = 0
     /// Inputs sent (one per tick in the room, whatever the batching) and the writes that carried every message.
@@ -52,6 +54,7 @@ struct BotStats: Sendable {
         snapshotRateHz = max(snapshotRateHz, other.snapshotRateHz)
         snapshots += other.snapshots
         decodeErrors += other.decodeErrors
+        implausiblePongs += other.implausiblePongs
         kicks += other.kicks
         chatsSent += other.chatsSent
         deltaSnapshots += other.deltaSnapshots

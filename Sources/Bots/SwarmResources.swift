@@ -111,6 +111,10 @@ struct ServerProcessSample: Sendable, Equatable {
 
 /// Reading the Prometheus text format (version 0.0.4), as much as a report needs.
 enum PrometheusText {
+    /// Samples larger than this are skipped: the text comes from a server the bots must not trust, and every figure
+    /// the report derives (differences, per-bot shares, percentages, integers) stays exact and in range below it.
+    static let magnitudeMax = 1e15
+
     /// The samples without labels, by name. Comments, labelled samples and lines that are not `name value` are
     /// skipped: any text gives an answer.
     static func unlabeledSamples(_ text: String) -> [String: Double] {
@@ -120,7 +124,7 @@ enum PrometheusText {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count == 2 || parts.count == 3,  // name value [timestamp]
                   parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }),
-                  let value = Double(parts[1]), value.isFinite else { continue }
+                  let value = Double(parts[1]), value.isFinite, abs(value) <= PrometheusText.magnitudeMax else { continue }
             samples[String(parts[0])] = value
         }
         return samples

@@ -125,6 +125,14 @@ public final class EventLoop: @unchecked Sendable {
         assert(loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? true, "called off its event loop", file: file, line: line)
     }
 
+    /// Traps in every build when called off this loop's thread: for the places where state crosses loops (a
+    /// connection handed to its room's loop), where a mistake would be a data race no release check catches.
+    /// One `pthread_self` and compare.
+    @inline(__always)
+    public func preconditionInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? true, "called off its event loop", file: file, line: line)
+    }
+
     /// True when called on this loop's thread.
     public var isInLoop: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 

@@ -20,6 +20,18 @@ public struct ProcessUsage: Sendable, Equatable {
         return ProcessUsage(cpuNs: cpuNs, residentBytes: residentPages() * UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 0)))
     }
 
+    /// File descriptors this process holds (entries of `/proc/self/fd`, less the one reading it), or -1.
+    public static func openFileDescriptorCount() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let first = withUnsafeBytes(of: entry.pointee.d_name) { $0[0] }
+            if first != UInt8(ascii: ".") { count += 1 }
+        }
+        return count - 1
+    }
+
     /// The second field of `/proc/self/statm` (resident pages), or 0.
     private static func residentPages() -> UInt64 {
         let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)

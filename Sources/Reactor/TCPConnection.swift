@@ -29,6 +29,8 @@ public protocol TCPConnectionDelegate: AnyObject {
     func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer)
     /// Unsent bytes crossed the high watermark (false) or fell back to the low one (true).
     func connectionDidChangeWritability(_ connection: TCPConnection, isWritable: Bool)
+    /// The write queue emptied (the peer took every queued byte).
+    func connectionDidDrain(_ connection: TCPConnection)
     /// The connection is closed; called once. The delegate is released afterwards.
     func connectionDidClose(_ connection: TCPConnection, reason: TCPCloseReason)
     /// Periodic check for the delegate's own timeouts.
@@ -39,6 +41,7 @@ extension TCPConnectionDelegate {
     public func connectionDidConnect(_ connection: TCPConnection) {}
     public func connectionWillRead(_ connection: TCPConnection) {}
     public func connectionDidChangeWritability(_ connection: TCPConnection, isWritable: Bool) {}
+    public func connectionDidDrain(_ connection: TCPConnection) {}
     public func connectionSweep(_ connection: TCPConnection, nowNs: UInt64) {}
 }
 
@@ -72,11 +75,25 @@ public final class TCPConnection: EventLoopHandler {
     private var readingPaused = false
     private var watchingWritable = false
     private var shutdownWhenFlushed = false
+    /// When a connection waiting to flush its last bytes (`closeAfterFlush`) is closed anyway: a peer that never
+    /// reads must not hold a closing connection forever.
+    private var flushDeadlineNs: UInt64 = 0
     private var lingerDeadlineNs: UInt64 = 0
     private var connectDeadlineNs: UInt64 = 0
+    /// Called once, on the connection's loop, when the socket is closed (whatever the delegate is by then): the
+    /// server's connection counts cover every state of a connection until its file descriptor is gone.
+    public var onSocketClosed: (@Sendable (TCPConnection, TCPCloseReason) -> Void)?
+    /// Opaque per-connection data of the layer that accepted it (the server's per-address key).
+    public var tag: UInt64 = 0
 
     /// Bytes waiting for the kernel.
     public var unsentBytes: Int { writeQueue.byteCount }
+    /// Heap bytes the write queue holds for them (what `writeQueueBytesMax` limits).
+    public var writeQueueCostBytes: Int { writeQueue.costBytes }
+    /// Chunks in the write queue (small writes share one).
+    public var writeQueueChunkCount: Int { writeQueue.chunkCount }
+    /// True once `closeAfterFlush` was called: the connection only finishes sending.
+    public var isClosing: Bool { shutdownWhenFlushed || state == .lingering }
     /// True until the connection closes.
     public var isOpen: Bool { state == .open || state == .connecting }
 
@@ -170,6 +187,8 @@ public final class TCPConnection: EventLoopHandler {
             close(reason: .timeout)
         case .lingering where nowNs >= lingerDeadlineNs:
             close(reason: .local)
+        case .open where shutdownWhenFlushed:
+            if nowNs >= flushDeadlineNs { close(reason: .timeout) }
         case .open:
             delegate?.connectionSweep(self, nowNs: nowNs)
         default:
@@ -223,7 +242,7 @@ public final class TCPConnection: EventLoopHandler {
 
     private func enqueue(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard state == .open else { return false }
-        guard writeQueue.byteCount + bytes.count <= limits.writeQueueBytesMax else {
+        guard writeQueue.costBytes + writeQueue.costOfAppending(bytes.count) <= limits.writeQueueBytesMax else {
             close(reason: .writeQueueOverflow)
             return false
         }
@@ -250,7 +269,11 @@ public final class TCPConnection: EventLoopHandler {
         }
         if writeQueue.isEmpty {
             updateInterest()
-            if shutdownWhenFlushed { beginLinger() }
+            if shutdownWhenFlushed {
+                beginLinger()
+            } else if state == .open {
+                delegate?.connectionDidDrain(self)
+            }
         }
         if !isWritable && writeQueue.byteCount <= limits.writeLowWatermarkBytes && state == .open {
             isWritable = true
@@ -284,8 +307,10 @@ public final class TCPConnection: EventLoopHandler {
 
     /// Ends our side gracefully: once queued bytes are sent, sends FIN, then discards input until the peer
     /// closes or `closeTimeoutNs` passes. Closing at once could reset the connection and lose our last frame.
-    public func closeAfterFlush() {
+    /// Queued bytes get `flushTimeoutNs` (default `closeTimeoutNs`) to leave; then the connection is closed anyway.
+    public func closeAfterFlush(flushTimeoutNs: UInt64? = nil) {
         guard state == .open else { return }
+        if !shutdownWhenFlushed { flushDeadlineNs = loop.nowNs &+ (flushTimeoutNs ?? limits.closeTimeoutNs) }
         shutdownWhenFlushed = true
         readingPaused = false
         if writeQueue.isEmpty { beginLinger() } else { updateInterest() }
@@ -309,20 +334,28 @@ public final class TCPConnection: EventLoopHandler {
         let delegate = self.delegate
         self.delegate = nil
         delegate?.connectionDidClose(self, reason: reason)
+        let closed = onSocketClosed
+        onSocketClosed = nil
+        closed?(self, reason)
     }
 
     /// Hands the connection to another loop (e.g. the loop of the room it joins). Call on the current loop;
-    /// `completion` runs on the new loop once the connection is registered there.
-    public func move(to target: EventLoop, completion: @escaping @Sendable (TCPConnection) -> Void) {
-        loop.assertInLoop()
-        guard state == .open, target !== loop else {
+    /// `completion` runs on the new loop once the connection is registered there, and never for a connection that
+    /// is closed or closing: whatever the completion hands it to would otherwise run on the wrong thread, or hold a
+    /// dead connection. Returns false when the connection did not move for that reason.
+    @discardableResult
+    public func move(to target: EventLoop, completion: @escaping @Sendable (TCPConnection) -> Void) -> Bool {
+        loop.preconditionInLoop()
+        guard state == .open, !shutdownWhenFlushed else { return false }
+        guard target !== loop else {
             completion(self)
-            return
+            return true
         }
         loop.deregister(fd: fd)
         let transfer = UncheckedTransfer(self)
         target.execute {
             let connection = transfer.value
+            target.preconditionInLoop()
             connection.loop = target
             let events = TW_EPOLLIN | TW_EPOLLRDHUP | (connection.writeQueue.isEmpty ? 0 : TW_EPOLLOUT)
             do throws(SystemError) {
@@ -333,6 +366,7 @@ public final class TCPConnection: EventLoopHandler {
             }
             completion(connection)
         }
+        return true
     }
 }
 

@@ -26,7 +26,17 @@ extension WebSocketChannelHandler {
 }
 
 /// Receives one line per peer that broke the protocol or timed out (the server logs it).
-public typealias ChannelViolationLogger = (_ peer: String, _ code: UInt16, _ reason: String) -> Void
+public typealias ChannelViolationLogger = @Sendable (_ peer: String, _ code: UInt16, _ reason: String) -> Void
+
+/// Reasons the channel itself gives when it fails or gives up on a peer (the server counts each by its reason).
+public enum WebSocketChannelReason {
+    /// The peer was silent (no complete message or control frame) for `idleTimeoutNs`.
+    public static let idleTimeout = "idle timeout"
+    /// A started message did not arrive whole within `messageTimeoutNs`.
+    public static let messageTimeout = "message not completed in time"
+    /// The peer did not answer our close frame within `closeTimeoutNs`.
+    public static let closeTimeout = "close handshake timeout"
+}
 
 /// A WebSocket connection after the handshake, in either role: reads frames with `WebSocketReader`, answers
 /// pings, pings an idle peer and closes one that stays silent, runs the close handshake, and fails the
@@ -49,6 +59,18 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     private var state = State.open
     private var pingOutstanding = false
     private var closeReported = false
+    /// When the peer last completed something (a message or a control frame): bytes that complete nothing, such
+    /// as empty fragments or a message trickled a byte at a time, do not keep a connection alive.
+    private var lastProgressNs: UInt64
+    /// When the unfinished frame or message being read started (0: none).
+    private var partialSinceNs: UInt64 = 0
+    /// The latest ping not answered yet (while the peer does not read, or past `pongsPerReadMax` in one read):
+    /// one pong answers it when the peer reads again, however many pings came.
+    private var pendingPong: [UInt8]?
+    private var pongsThisRead = 0
+    /// Pings answered, and pings whose pong was replaced by a later one (for metrics and tests).
+    public private(set) var pongsSent = 0
+    public private(set) var pongsCoalesced = 0
 
     /// Wraps an upgraded connection and becomes its delegate.
     public init(connection: TCPConnection, role: WebSocketRole, subprotocol: String?, limits: WebSocketLimits,
@@ -58,8 +80,12 @@ public final class WebSocketChannel: TCPConnectionDelegate {
         self.subprotocol = subprotocol
         self.handler = handler
         reader = WebSocketReader(role: role, limits: limits)
+        lastProgressNs = connection.loop.nowNs
         connection.delegate = self
     }
+
+    /// Uses `limits` for the messages read from now on (a game room allows far smaller ones than the echo).
+    public func setReadLimits(_ limits: WebSocketLimits) { reader.limits = limits }
 
     /// True until a close frame was sent or received.
     public var isOpen: Bool { if case .open = state { return connection.isOpen } else { return false } }
@@ -204,8 +230,9 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     }
 
     public func connectionDidRead(_ connection: TCPConnection, _ bytes: UnsafeMutableRawBufferPointer) {
-        pingOutstanding = false
         var offset = 0
+        pongsThisRead = 0
+        defer { finishRead() }
         while true {
             switch reader.next(bytes, offset: &offset) {
             case .needMoreInput:
@@ -214,9 +241,43 @@ public final class WebSocketChannel: TCPConnectionDelegate {
                 fail(code: error.closeCode, reason: error.reason)
                 return
             case .event(let event):
+                lastProgressNs = connection.loop.nowNs
+                pingOutstanding = false
                 if !handle(event) { return }
             }
         }
+    }
+
+    /// After a read: starts the clock on an unfinished message, and answers a ping held back in it.
+    private func finishRead() {
+        if reader.isBetweenMessages {
+            partialSinceNs = 0
+        } else if partialSinceNs == 0 {
+            partialSinceNs = connection.loop.nowNs
+        }
+        if pendingPong != nil, connection.unsentBytes == 0 { sendPendingPong() }
+    }
+
+    private func answerPing(_ payload: UnsafeRawBufferPointer) {
+        guard connection.unsentBytes == 0, pongsThisRead < connection.limits.pongsPerReadMax else {
+            if pendingPong != nil { pongsCoalesced += 1 }
+            pendingPong = Array(payload)
+            return
+        }
+        pongsThisRead += 1
+        pongsSent += 1
+        _ = writeFrame(.pong, payload, fin: true)
+    }
+
+    private func sendPendingPong() {
+        guard let payload = pendingPong, case .open = state else { return }
+        pendingPong = nil
+        pongsSent += 1
+        _ = payload.withUnsafeBytes { writeFrame(.pong, $0, fin: true) }
+    }
+
+    public func connectionDidDrain(_ connection: TCPConnection) {
+        if pendingPong != nil { sendPendingPong() }
     }
 
     /// Handles one event; false when reading must stop.
@@ -227,7 +288,7 @@ public final class WebSocketChannel: TCPConnectionDelegate {
         case .binary(let bytes):
             if case .open = state { handler?.channel(self, didReceiveBinary: bytes) }
         case .ping(let bytes):
-            if case .open = state { _ = writeFrame(.pong, bytes, fin: true) }
+            if case .open = state { answerPing(bytes) }
         case .pong(let bytes):
             handler?.channel(self, didReceivePong: bytes)
         case .close(let code, let reasonBytes):
@@ -251,11 +312,14 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     public func connectionSweep(_ connection: TCPConnection, nowNs: UInt64) {
         switch state {
         case .closeSent(let deadlineNs) where nowNs >= deadlineNs:
+            violationLogger?(connection.peer, WebSocketCloseCode.abnormalClosure, WebSocketChannelReason.closeTimeout)
             connection.close(reason: .timeout)
         case .open:
-            let silentNs = nowNs &- connection.lastReadNs
-            if silentNs >= connection.limits.idleTimeoutNs {
-                fail(code: WebSocketCloseCode.goingAway, reason: "idle timeout")
+            let silentNs = nowNs &- lastProgressNs
+            if partialSinceNs != 0, nowNs &- partialSinceNs >= connection.limits.messageTimeoutNs {
+                fail(code: WebSocketCloseCode.policyViolation, reason: WebSocketChannelReason.messageTimeout)
+            } else if silentNs >= connection.limits.idleTimeoutNs {
+                fail(code: WebSocketCloseCode.goingAway, reason: WebSocketChannelReason.idleTimeout)
             } else if silentNs >= connection.limits.pingIntervalNs && !pingOutstanding {
                 pingOutstanding = true
                 _ = writeFrame(.ping, UnsafeRawBufferPointer(start: nil, count: 0), fin: true)

@@ -39,9 +39,17 @@ public struct Recording: Sendable {
 /// Reads recordings. Total: any bytes give a recording (possibly cut short and saying why) or a `RecordingError`,
 /// never a trap; sizes are checked before anything is allocated.
 public enum RecordingReader {
-    /// Largest file read (`tickwire replay` refuses bigger ones). A recording is held in memory decoded, about 20×
-    /// its size on disk, so this bounds memory to about 5 GiB; 256 MiB is over 10 hours of 64 players.
+    /// Largest file read (`tickwire replay` refuses bigger ones); 256 MiB is over 10 hours of 64 players.
     public static let fileBytesMax = 256 << 20
+    /// Memory the decoded recording may take (ticks, their inputs, keyframes), estimated as it is read: a file can
+    /// be far smaller than what it decodes to (an unchanged roster costs one bit a tick in the file and one input
+    /// per player in memory), so the file's size alone bounds nothing. Reading stops, as at a corrupt chunk, when
+    /// the next tick or keyframe would pass it.
+    public static let decodedBytesMax = 4 << 30
+    /// What the estimate charges: a tick record, one player's input in it, a keyframe entity.
+    static let bytesPerTick = 96
+    static let bytesPerInput = 16
+    static let bytesPerKeyframeEntity = 64
 
     /// Reads the file at `path`, for the game `G` (a recording of another game or game version is refused).
     public static func read<G: Game>(path: String, game: G.Type) throws(RecordingError) -> Recording {
@@ -54,8 +62,8 @@ public enum RecordingReader {
         return try parse([UInt8](data), game: game)
     }
 
-    /// Reads a recording from bytes.
-    public static func parse<G: Game>(_ bytes: [UInt8], game: G.Type) throws(RecordingError) -> Recording {
+    /// Reads a recording from bytes, decoding at most `decodedBytesMax` (estimated) into memory.
+    public static func parse<G: Game>(_ bytes: [UInt8], game: G.Type, decodedBytesMax: Int = decodedBytesMax) throws(RecordingError) -> Recording {
         let (header, firstChunk) = try RecordingHeader.decode(bytes)
         guard header.gameName == G.name else { throw .wrongGame(found: header.gameName, expected: G.name) }
         guard header.gameVersion == G.version else {
@@ -66,6 +74,7 @@ public enum RecordingReader {
         var codec = TickCodec(inputBitCount: G.inputBitCount)
         let keyframeCodec = EntityDeltaCodec(schema: G.schema, limits: SnapshotLimits(entityCountMax: 65_536))
         var offset = firstChunk
+        var decodedBytes = 0
         while offset < bytes.count {
             var framing = ByteReader(bytes[offset...])
             guard let kindByte = framing.read(UInt8.self), let length = framing.read(UInt32.self), let checksum = framing.read(UInt32.self),
@@ -103,7 +112,14 @@ public enum RecordingReader {
                 var bits = BitReader(Array(payload[reader.position...]))
                 for index in 0..<Int(count) {
                     do throws(WireError) {
-                        recording.ticks.append(try codec.read(tick: firstTick &+ UInt32(index), from: &bits))
+                        let tick = try codec.read(tick: firstTick &+ UInt32(index), from: &bits)
+                        decodedBytes += bytesPerTick + bytesPerInput * (tick.inputs.count + tick.joins.count + tick.leaves.count)
+                            + tick.chat.reduce(0) { $0 + 32 + $1.text.utf8.count }
+                        guard decodedBytes <= decodedBytesMax else {
+                            recording.ending = .corrupt(.corruptChunk(offset: offset, reason: "decoded recording over the \(decodedBytesMax)-byte memory limit"))
+                            return recording
+                        }
+                        recording.ticks.append(tick)
                     } catch {
                         recording.ending = .corrupt(.corruptChunk(offset: offset, reason: "tick \(firstTick &+ UInt32(index)): \(error)"))
                         return recording
@@ -118,6 +134,11 @@ public enum RecordingReader {
                 var bits = BitReader(Array(payload[reader.position...]))
                 guard let entities = try? keyframeCodec.decode(from: &bits, against: []) else {
                     recording.ending = .corrupt(.corruptChunk(offset: offset, reason: "keyframe of tick \(tick) does not decode"))
+                    return recording
+                }
+                decodedBytes += bytesPerKeyframeEntity * entities.count + state.count
+                guard decodedBytes <= decodedBytesMax else {
+                    recording.ending = .corrupt(.corruptChunk(offset: offset, reason: "decoded recording over the \(decodedBytesMax)-byte memory limit"))
                     return recording
                 }
                 recording.keyframes.append(Recording.Keyframe(tick: tick, stateHash: hash, entities: entities, state: state, offset: offset))

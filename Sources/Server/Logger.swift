@@ -2,15 +2,21 @@ import Glibc
 import Synchronization
 
 /// Writes one line per event to standard error: `2026-11-22T01:23:45.678Z info message`. Lines about
-/// misbehaving peers are rate-limited, so a hostile client cannot flood the log; the overflow is counted.
+/// misbehaving peers are rate-limited twice: in all, so hostile clients cannot flood the log, and per address,
+/// so one attacker cannot use up the whole budget and hide another. The overflow is counted.
 public final class Logger: Sendable {
     private struct RateState {
         var windowStartNs: UInt64 = 0
         var linesInWindow = 0
         var suppressed = 0
+        var linesByAddress: [String: Int] = [:]
     }
 
     private let peerLinesPerSecondMax: Int
+    private let peerLinesPerAddressPerSecondMax: Int
+    /// Addresses remembered within one second; past it, lines from new addresses are suppressed until the next
+    /// second (the table cannot grow with the number of attackers).
+    static let addressesPerWindowMax = 4096
     private let rate = Mutex(RateState())
     private let sink: @Sendable (String) -> Void
 
@@ -20,9 +26,12 @@ public final class Logger: Sendable {
         _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
-    /// A logger allowing `peerLinesPerSecondMax` peer lines a second, writing lines (with newline) to `sink`.
-    public init(peerLinesPerSecondMax: Int = 20, sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
+    /// A logger allowing `peerLinesPerSecondMax` peer lines a second in all and `peerLinesPerAddressPerSecondMax`
+    /// from one address, writing lines (with newline) to `sink`.
+    public init(peerLinesPerSecondMax: Int = 20, peerLinesPerAddressPerSecondMax: Int = 2,
+                sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
         self.peerLinesPerSecondMax = peerLinesPerSecondMax
+        self.peerLinesPerAddressPerSecondMax = peerLinesPerAddressPerSecondMax
         self.sink = sink
     }
 
@@ -32,25 +41,30 @@ public final class Logger: Sendable {
     /// A problem with the server itself.
     public func error(_ message: String) { emit("error", message) }
 
-    /// A peer broke a rule or a limit; rate-limited.
-    public func peer(_ message: String) {
+    /// A peer broke a rule or a limit: `peer` is its `host:port`, kept as is in the line; the rate limits are kept
+    /// by its address (`PeerAddress.limitKey`).
+    public func peer(_ peer: String, _ message: String) {
+        let address = PeerAddress.limitKey(ofPeer: peer)
         let now = monotonicNow()
         let (allowed, suppressed) = rate.withLock { state -> (Bool, Int) in
+            var reported = 0
             if now - state.windowStartNs >= 1_000_000_000 {
-                let suppressed = state.suppressed
-                state = RateState(windowStartNs: now, linesInWindow: 0, suppressed: 0)
-                state.linesInWindow = 1
-                return (true, suppressed)
+                reported = state.suppressed
+                state = RateState(windowStartNs: now)
             }
-            guard state.linesInWindow < peerLinesPerSecondMax else {
+            let fromAddress = state.linesByAddress[address]
+            guard state.linesInWindow < peerLinesPerSecondMax, (fromAddress ?? 0) < peerLinesPerAddressPerSecondMax,
+                  fromAddress != nil || state.linesByAddress.count < Self.addressesPerWindowMax
+            else {
                 state.suppressed += 1
-                return (false, 0)
+                return (false, reported)
             }
             state.linesInWindow += 1
-            return (true, 0)
+            state.linesByAddress[address, default: 0] += 1
+            return (true, reported)
         }
         if suppressed > 0 { emit("warn", "\(suppressed) more peer lines suppressed in the last second") }
-        if allowed { emit("warn", message) }
+        if allowed { emit("warn", "\(peer): \(message)") }
     }
 
     private func monotonicNow() -> UInt64 {

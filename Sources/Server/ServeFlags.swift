@@ -81,6 +81,37 @@ public enum ServeFlags {
         Flag(name: "--max-message-bytes", valueName: "N", help: "largest WebSocket message (all fragments); more closes with 1009",
              defaultValue: { String($0.webSocketLimits.messageBytesMax) }, apply: { config, value throws(FlagError) in
                  config.webSocketLimits.messageBytesMax = try integer("--max-message-bytes", value, in: 125...1 << 30) }),
+        Flag(name: "--room-max-message-bytes", valueName: "N", help: "largest message a game room accepts from a client; more closes with 1009",
+             defaultValue: { String($0.roomMessageBytesMax) }, apply: { config, value throws(FlagError) in
+                 config.roomMessageBytesMax = try integer("--room-max-message-bytes", value, in: 125...1 << 20) }),
+        Flag(name: "--max-connections-per-address", valueName: "N", help: "connections open at once from one client address (IPv6: one /64); more get 503",
+             defaultValue: { String($0.addressLimits.connectionsMax) }, apply: { config, value throws(FlagError) in
+                 config.addressLimits.connectionsMax = try integer("--max-connections-per-address", value, in: 1...10_000_000) }),
+        Flag(name: "--requests-per-second-per-address", valueName: "N", help: "HTTP requests and WebSocket handshakes per second from one address after the burst; more get 429",
+             defaultValue: { String($0.addressLimits.requestsPerSecond) }, apply: { config, value throws(FlagError) in
+                 config.addressLimits.requestsPerSecond = try integer("--requests-per-second-per-address", value, in: 1...10_000_000) }),
+        Flag(name: "--request-burst-per-address", valueName: "N", help: "requests one address may make at once before the per-second rate applies",
+             defaultValue: { String($0.addressLimits.requestBurst) }, apply: { config, value throws(FlagError) in
+                 config.addressLimits.requestBurst = try integer("--request-burst-per-address", value, in: 1...10_000_000) }),
+        Flag(name: "--rooms-created-per-minute-per-address", valueName: "N", help: "rooms one address may create per minute after the burst; more get 429",
+             defaultValue: { String($0.addressLimits.roomsCreatedPerMinute) }, apply: { config, value throws(FlagError) in
+                 config.addressLimits.roomsCreatedPerMinute = try integer("--rooms-created-per-minute-per-address", value, in: 1...10_000_000) }),
+        Flag(name: "--room-create-burst-per-address", valueName: "N", help: "rooms one address may create at once before the per-minute rate applies",
+             defaultValue: { String($0.addressLimits.roomsCreatedBurst) }, apply: { config, value throws(FlagError) in
+                 config.addressLimits.roomsCreatedBurst = try integer("--room-create-burst-per-address", value, in: 1...10_000_000) }),
+        Flag(name: "--addresses-tracked-max", valueName: "N", help: "client addresses tracked at once for the per-address limits; a new one past it gets 503",
+             defaultValue: { String($0.addressLimits.addressesTrackedMax) }, apply: { config, value throws(FlagError) in
+                 config.addressLimits.addressesTrackedMax = try integer("--addresses-tracked-max", value, in: 16...100_000_000) }),
+        Flag(name: "--trusted-proxy", valueName: "ADDR", help: "believe X-Forwarded-For from this proxy address (repeatable): limits and logs then see the client",
+             defaultValue: { $0.addressLimits.trustedProxies.isEmpty ? "none" : $0.addressLimits.trustedProxies.joined(separator: ",") },
+             apply: { config, value throws(FlagError) in
+                 guard PeerAddress.isIPLiteral(value) else { throw .invalidValue(flag: "--trusted-proxy", value: value, expected: "an IP address") }
+                 config.addressLimits.trustedProxies.append(value) }),
+        Flag(name: "--exempt-address", valueName: "ADDR", help: "no per-address limit for this address (repeatable; a local load generator)",
+             defaultValue: { $0.addressLimits.exemptAddresses.isEmpty ? "none" : $0.addressLimits.exemptAddresses.joined(separator: ",") },
+             apply: { config, value throws(FlagError) in
+                 guard PeerAddress.isIPLiteral(value) else { throw .invalidValue(flag: "--exempt-address", value: value, expected: "an IP address") }
+                 config.addressLimits.exemptAddresses.append(value) }),
         Flag(name: "--write-high-watermark-bytes", valueName: "N", help: "unsent bytes at which a connection is no longer writable (backpressure)",
              defaultValue: { String($0.connectionLimits.writeHighWatermarkBytes) }, apply: { config, value throws(FlagError) in
                  config.connectionLimits.writeHighWatermarkBytes = try integer("--write-high-watermark-bytes", value, in: 1...1 << 30) }),
@@ -93,6 +124,15 @@ public enum ServeFlags {
         Flag(name: "--handshake-timeout-ms", valueName: "MS", help: "time a client has to complete the HTTP request / opening handshake",
              defaultValue: { String($0.connectionLimits.handshakeTimeoutNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.connectionLimits.handshakeTimeoutNs = try milliseconds("--handshake-timeout-ms", value) }),
+        Flag(name: "--message-timeout-ms", valueName: "MS", help: "time a started WebSocket message has to arrive whole; slower closes with 1008",
+             defaultValue: { String($0.connectionLimits.messageTimeoutNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.messageTimeoutNs = try milliseconds("--message-timeout-ms", value) }),
+        Flag(name: "--response-timeout-ms", valueName: "MS", help: "time an HTTP response has to reach the client before the connection is closed",
+             defaultValue: { String($0.connectionLimits.responseTimeoutNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.responseTimeoutNs = try milliseconds("--response-timeout-ms", value) }),
+        Flag(name: "--pongs-per-read-max", valueName: "N", help: "pings answered one by one per read; past it only the latest is answered",
+             defaultValue: { String($0.connectionLimits.pongsPerReadMax) }, apply: { config, value throws(FlagError) in
+                 config.connectionLimits.pongsPerReadMax = try integer("--pongs-per-read-max", value, in: 1...100_000) }),
         Flag(name: "--ping-interval-ms", valueName: "MS", help: "silence after which the server pings a client",
              defaultValue: { String($0.connectionLimits.pingIntervalNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.connectionLimits.pingIntervalNs = try milliseconds("--ping-interval-ms", value) }),
@@ -108,6 +148,12 @@ public enum ServeFlags {
         Flag(name: "--log-peer-lines-per-second", valueName: "N", help: "lines about misbehaving peers logged per second at most",
              defaultValue: { String($0.violationLogLinesPerSecondMax) }, apply: { config, value throws(FlagError) in
                  config.violationLogLinesPerSecondMax = try integer("--log-peer-lines-per-second", value, in: 0...100_000) }),
+        Flag(name: "--log-peer-lines-per-address", valueName: "N", help: "of those, lines about one client address per second at most",
+             defaultValue: { String($0.violationLogLinesPerAddressPerSecondMax) }, apply: { config, value throws(FlagError) in
+                 config.violationLogLinesPerAddressPerSecondMax = try integer("--log-peer-lines-per-address", value, in: 0...100_000) }),
+        Flag(name: "--rooms-list-cache-ms", valueName: "MS", help: "how long one rendering of GET /rooms is reused",
+             defaultValue: { String($0.roomsListCacheNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.roomsListCacheNs = try milliseconds("--rooms-list-cache-ms", value) }),
         Flag(name: "--tick-rate", valueName: "HZ", help: "simulation ticks per second in every room",
              defaultValue: { String($0.roomSettings.tickRateHz) }, apply: { config, value throws(FlagError) in
                  config.roomSettings.tickRateHz = try integer("--tick-rate", value, in: 1...240) }),

@@ -26,14 +26,27 @@ public struct ServerConfig: Sendable, Equatable {
     public var headBytesMax = HTTPHeadParser.headBytesLimitDefault
     /// Most header fields in a request.
     public var headerCountMax = HTTPHeadParser.headerCountLimitDefault
-    /// WebSocket frame and message size limits.
+    /// WebSocket frame and message size limits (the echo and benchmark endpoints).
     public var webSocketLimits = WebSocketLimits()
+    /// Game rooms' message limit: the game protocol's messages are a few hundred bytes at most, so a room
+    /// connection holds at most this much of a message in progress (`--room-max-message-bytes`).
+    public var roomMessageBytesMax = 4096
+    /// The WebSocket limits of a room connection.
+    public var roomWebSocketLimits: WebSocketLimits {
+        WebSocketLimits(frameBytesMax: min(roomMessageBytesMax, webSocketLimits.frameBytesMax), messageBytesMax: roomMessageBytesMax)
+    }
+    /// What one client address may hold and do.
+    public var addressLimits = AddressLimits()
     /// Transport limits and timeouts.
     public var connectionLimits = ConnectionLimits()
     /// Size of each loop's read buffer.
     public var readBufferBytes = EventLoop.readBufferBytesDefault
     /// Lines about misbehaving peers logged per second at most (the rest are counted).
     public var violationLogLinesPerSecondMax = 20
+    /// Of those, lines about one address per second at most.
+    public var violationLogLinesPerAddressPerSecondMax = 2
+    /// How long one rendering of `GET /rooms` is served before it is rendered again.
+    public var roomsListCacheNs: UInt64 = 1_000_000_000
     /// Time to let clients finish their close handshake on SIGTERM/SIGINT before exiting.
     public var shutdownGraceNs: UInt64 = 1_000_000_000
     /// How rooms tick and send snapshots.

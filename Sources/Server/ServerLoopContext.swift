@@ -6,13 +6,24 @@ import Wire
 
 /// Counters shared by all loops (atomics: read by metrics and the connection limit, bumped rarely).
 final class ServerCounters: Sendable {
+    /// Sockets open in any state (HTTP, WebSocket, closing), until each is closed.
     let openConnections = Atomic<Int>(0)
     let acceptedTotal = Atomic<Int>(0)
     let rejectedTotal = Atomic<Int>(0)
     /// WebSocket closes by code (a close is rare next to messages: a lock is fine).
     let closesByCode = Mutex<[UInt16: Int]>([:])
+    /// Every defence that fired, by reason.
+    let defences = DefenceCounters()
 
     func recordClose(_ code: UInt16) { closesByCode.withLock { $0[code, default: 0] += 1 } }
+}
+
+/// The address a connection is charged to for the per-address connection limit (its peer's, or the client a
+/// trusted proxy forwarded). Loop-confined like its connection; the close hook that releases it runs on that loop.
+final class AddressCharge: @unchecked Sendable {
+    /// The address the connection counts against, nil while it counts against none.
+    var key: String?
+    init(key: String?) { self.key = key }
 }
 
 /// The server's state on one event loop: its listener, its WebSocket channels, its benchmark broadcaster.
@@ -22,6 +33,12 @@ final class ServerLoopContext {
     let config: ServerConfig
     let logger: Logger
     let counters: ServerCounters
+    /// The per-address limits, shared by every loop.
+    let limiter: AddressLimiter
+    /// Peers whose X-Forwarded-For is believed, as limit keys.
+    let trustedProxies: Set<String>
+    /// The latest rendering of `GET /rooms`, shared by every loop.
+    let roomsListCache: RoomsListCache
     let handshakePolicy: HandshakePolicy
     let placeholderResponse: [UInt8]
     /// The browser client's files, shared by every loop.
@@ -41,9 +58,13 @@ final class ServerLoopContext {
     /// Where rooms record their sessions, when the server records.
     let recordingSink: RecordingSink?
 
-    init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters,
+    init(loop: EventLoop, config: ServerConfig, logger: Logger, counters: ServerCounters, limiter: AddressLimiter,
+         roomsListCache: RoomsListCache,
          rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?, directory: RoomDirectory,
          staticFiles: StaticFiles, recordingSink: RecordingSink? = nil) {
+        self.limiter = limiter
+        self.roomsListCache = roomsListCache
+        trustedProxies = Set(config.addressLimits.trustedProxies.map { PeerAddress.limitKey(ofHost: $0) })
         self.recordingSink = recordingSink
         self.directory = directory
         self.staticFiles = staticFiles
@@ -60,23 +81,82 @@ final class ServerLoopContext {
                                            contentType: "text/html; charset=utf-8").serialized()
     }
 
-    /// A socket was accepted on this loop.
+    /// A socket was accepted on this loop. It counts as open (globally and against its address) from now until its
+    /// socket is closed, in whatever state and on whatever loop it ends.
     func accept(fd: Int32, peer: String) {
         let open = counters.openConnections.add(1, ordering: .relaxed).newValue
         counters.acceptedTotal.add(1, ordering: .relaxed)
-        let handler = HTTPConnectionHandler(context: self)
+        let key = PeerAddress.limitKey(ofPeer: peer)
+        // A trusted proxy's connections are charged to the client it forwards, once its request head is read.
+        let charge = AddressCharge(key: nil)
+        let handler = HTTPConnectionHandler(context: self, charge: charge)
+        let connection: TCPConnection
         do {
-            let connection = try TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: config.connectionLimits, delegate: handler)
-            httpConnections[ObjectIdentifier(connection)] = connection
-            if open > config.connectionsMax || isDraining {
-                counters.rejectedTotal.add(1, ordering: .relaxed)
-                logger.peer("\(peer): refused, \(isDraining ? "shutting down" : "at --max-connections \(config.connectionsMax)") (503)")
-                handler.respond(connection, HTTPResponse.error(503, reason: isDraining ? "server is shutting down" : "server is full"))
-            }
+            connection = try TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: config.connectionLimits, delegate: handler)
         } catch {
             logger.error("cannot register accepted connection from \(peer): \(error)")
             counters.openConnections.subtract(1, ordering: .relaxed)
+            return
         }
+        connection.onSocketClosed = { [counters, limiter] connection, reason in
+            counters.openConnections.subtract(1, ordering: .relaxed)
+            if let key = charge.key { limiter.releaseConnection(key) }
+            if reason == .writeQueueOverflow { counters.defences.count(.writeQueueOverflow) }
+            if reason == .timeout && connection.isClosing { counters.defences.count(.flushTimeout) }
+        }
+        httpConnections[ObjectIdentifier(connection)] = connection
+        if open > config.connectionsMax || isDraining {
+            refuse(connection, handler, isDraining ? .shuttingDown : .serverFull, status: 503,
+                   reason: isDraining ? "server is shutting down" : "server is full",
+                   log: isDraining ? "shutting down" : "at --max-connections \(config.connectionsMax)")
+            return
+        }
+        guard !trustedProxies.contains(key) else { return }
+        switch limiter.admitConnection(key, nowNs: loop.nowNs) {
+        case .allowed:
+            charge.key = key
+        case .refused(let reason):
+            refuse(connection, handler, reason, status: 503, reason: "too many connections from your address",
+                   log: "at --max-connections-per-address \(config.addressLimits.connectionsMax)")
+        }
+    }
+
+    /// Logs a peer a WebSocket channel failed or gave up on, and counts it by reason.
+    lazy var channelViolationLogger: ChannelViolationLogger = { [logger, counters] peer, code, reason in
+        counters.defences.count(ServerLoopContext.rejectionReason(closeCode: code, reason: reason))
+        logger.peer(peer, "closing with \(code): \(reason)")
+    }
+
+    /// The counter a channel failure goes to.
+    static func rejectionReason(closeCode code: UInt16, reason: String) -> RejectionReason {
+        switch reason {
+        case WebSocketChannelReason.idleTimeout: return .idleTimeout
+        case WebSocketChannelReason.messageTimeout: return .messageTimeout
+        case WebSocketChannelReason.closeTimeout: return .closeTimeout
+        default: break
+        }
+        switch code {
+        case WebSocketCloseCode.messageTooBig: return .messageTooLarge
+        case WebSocketCloseCode.policyViolation: return .policyViolation
+        default: return .protocolViolation
+        }
+    }
+
+    /// What a new room on this server gets.
+    func roomContext(id: String) -> RoomContext {
+        let counters = self.counters
+        return RoomContext(id: id, directory: directory, logger: logger, settings: config.roomSettings, limits: config.roomLimits,
+                           connectionClosed: { code in counters.recordClose(code) }, defences: counters.defences,
+                           violationLogger: channelViolationLogger, recordingSink: recordingSink,
+                           keyframeEveryTicks: config.recording?.keyframeEveryTicks ?? 300)
+    }
+
+    /// Refuses a connection with an HTTP status, counts it by reason and logs it (rate-limited per address).
+    func refuse(_ connection: TCPConnection, _ handler: HTTPConnectionHandler, _ reason: RejectionReason, status: Int, reason text: String, log: String) {
+        counters.rejectedTotal.add(1, ordering: .relaxed)
+        counters.defences.count(reason)
+        logger.peer(connection.peer, "refused, \(log) (\(status))")
+        handler.respond(connection, HTTPResponse.error(status, reason: text))
     }
 
     /// A connection left this loop for its room's loop; the room now owns it (and reports its close).
@@ -91,13 +171,11 @@ final class ServerLoopContext {
 
     func connectionClosed(_ connection: TCPConnection) {
         httpConnections[ObjectIdentifier(connection)] = nil
-        counters.openConnections.subtract(1, ordering: .relaxed)
     }
 
-    /// A channel finished (its TCP may linger a moment longer); it no longer counts as open.
+    /// A channel finished (its TCP may linger a moment longer, and counts as open until it is closed).
     func channelClosed(_ channel: WebSocketChannel, code: UInt16) {
         guard channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
-        counters.openConnections.subtract(1, ordering: .relaxed)
         counters.recordClose(code)
     }
 

@@ -15,6 +15,9 @@ public final class TickwireServer: @unchecked Sendable {
     private let group: EventLoopGroup
     private var contexts: [ServerLoopContext] = []
     private let counters = ServerCounters()
+    /// The per-address limits, shared by every loop.
+    public let addressLimiter: AddressLimiter
+    private let roomsListCache: RoomsListCache
     /// The port actually bound (differs from `config.port` when that was 0).
     public private(set) var boundPort: UInt16 = 0
     /// The rooms, when the server hosts a game.
@@ -26,7 +29,10 @@ public final class TickwireServer: @unchecked Sendable {
     /// Prepares loops for `config` (nothing listens yet); `rooms` makes the game rooms of `/rooms/{id}`.
     public init(config: ServerConfig, logger: Logger? = nil, rooms: RoomHosting? = nil) throws(SystemError) {
         self.config = config
-        self.logger = logger ?? Logger(peerLinesPerSecondMax: config.violationLogLinesPerSecondMax)
+        self.logger = logger ?? Logger(peerLinesPerSecondMax: config.violationLogLinesPerSecondMax,
+                                       peerLinesPerAddressPerSecondMax: config.violationLogLinesPerAddressPerSecondMax)
+        addressLimiter = AddressLimiter(limits: config.addressLimits)
+        roomsListCache = RoomsListCache(ttlNs: config.roomsListCacheNs)
         group = try EventLoopGroup(count: config.loopCount, readBufferBytes: config.readBufferBytes)
         roomDirectory = RoomDirectory(loopCount: config.loopCount, roomsMax: config.roomsMax)
         roomHosting = rooms
@@ -37,8 +43,11 @@ public final class TickwireServer: @unchecked Sendable {
     /// The server's event loops, one per core (tests stall one to check how rooms on it catch up).
     public var loops: [EventLoop] { group.loops }
 
-    /// Open connections right now, across loops.
+    /// Open connections right now, across loops: every accepted socket not closed yet, whatever its state.
     public var openConnectionCount: Int { counters.openConnections.load(ordering: .relaxed) }
+
+    /// The defences that fired so far, by reason (what `/metrics` reports).
+    public var defences: DefenceCounters { counters.defences }
 
     /// Binds every loop's listener and starts the loop threads. Throws if the address cannot be bound.
     public func start() throws(SystemError) {
@@ -51,12 +60,16 @@ public final class TickwireServer: @unchecked Sendable {
             logger.info("browser client files not found\(config.staticDirectory.map { " in \($0)" } ?? ""); serving the placeholder page")
         }
         for loop in group.loops {
-            let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters,
-                                            rooms: roomHosting.map { ($0, roomDirectory, group.loops) }, directory: roomDirectory,
+            let context = ServerLoopContext(loop: loop, config: config, logger: logger, counters: counters, limiter: addressLimiter,
+                                            roomsListCache: roomsListCache, rooms: roomHosting.map { ($0, roomDirectory, group.loops) }, directory: roomDirectory,
                                             staticFiles: staticFiles, recordingSink: recordingWriter)
             let listener = try TCPListener(host: config.host, port: port, on: loop,
                                            onAccept: { [unowned context] fd, peer in context.accept(fd: fd, peer: peer) },
-                                           onError: { [logger] error in logger.error("\(error)") })
+                                           onError: { [logger, counters] error in
+                                               // Paused for a moment (out of descriptors): counted; the line is rate-limited.
+                                               counters.defences.count(.acceptFailed)
+                                               logger.peer("listener:\(port)", "\(error); accepting paused")
+                                           })
             port = listener.port  // with port 0, later loops join the port the first one got
             context.listener = listener
             contexts.append(context)

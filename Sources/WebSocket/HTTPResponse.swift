@@ -47,6 +47,7 @@ public struct HTTPResponse: Sendable, Equatable {
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
         case 426: return "Upgrade Required"
+        case 429: return "Too Many Requests"
         case 431: return "Request Header Fields Too Large"
         case 503: return "Service Unavailable"
         default: return "Status"

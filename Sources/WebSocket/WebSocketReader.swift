@@ -76,6 +76,12 @@ public struct WebSocketReader {
     /// True while a fragmented message is open.
     public var isInsideMessage: Bool { messageOpcode != nil }
 
+    /// True between frames with no message open: nothing the peer started is unfinished.
+    public var isBetweenMessages: Bool { messageOpcode == nil && phase != .payload && headerFill == 0 }
+
+    /// Bytes of the open message held so far (0 when it is delivered without a copy).
+    public var heldMessageBytes: Int { messageStorage?.capacity ?? 0 }
+
     /// Reads from `input[offset...]`, advancing `offset`, until one event, the end of the input, or an error.
     public mutating func next(_ input: UnsafeMutableRawBufferPointer, offset: inout Int) -> WebSocketReadResult {
         if let failure { return .failed(failure) }
@@ -213,7 +219,8 @@ public struct WebSocketReader {
         }
         let storage = messageStorage ?? ByteAccumulator(capacity: min(messageBytes + framePayloadRemaining, Self.retainedBufferBytesMax))
         messageStorage = storage
-        storage.reserve(total: messageBytes + framePayloadRemaining)
+        // No reservation of the declared length: a peer that declares a large frame and sends it slowly (or never)
+        // makes the reader hold only what actually arrived.
         storage.append(UnsafeRawBufferPointer(chunk))
         guard messageDone else { return nil }
         storageToResetBeforeNext = true

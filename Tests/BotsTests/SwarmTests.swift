@@ -131,6 +131,8 @@ final class SwarmTests: XCTestCase {
         not a sample line
         bad-name 1
         nan_value NaN
+        huge_value 1e300
+        tickwire_inputs_dropped_total -9e18
         empty_value
         """
         let samples = PrometheusText.unlabeledSamples(text + "\r\n")

@@ -243,4 +243,40 @@ final class RecordingTests: XCTestCase {
         XCTAssertNil(Arena.decodeConfig(huge))
         XCTAssertNil(Arena.decodeConfig([1, 2, 3]))
     }
+
+    func testSettingsThatWouldTrapTheSimulationAreRefused() {
+        var zeroRadius = ArenaConfig()
+        zeroRadius.playerRadius = 0
+        XCTAssertNil(Arena.decodeConfig(Arena.encodeConfig(zeroRadius)), "a zero radius makes an empty spatial grid cell")
+        var tiny = ArenaConfig()
+        tiny.worldWidth = 50
+        XCTAssertNil(Arena.decodeConfig(Arena.encodeConfig(tiny)), "walls and spawn points would draw from inverted ranges")
+        var hugePlayers = ArenaConfig()
+        hugePlayers.worldHeight = 500
+        hugePlayers.playerRadius = 200
+        XCTAssertNil(Arena.decodeConfig(Arena.encodeConfig(hugePlayers)))
+        XCTAssertNotNil(Arena.decodeConfig(Arena.encodeConfig(ArenaConfig())))
+    }
+
+    func testARestoredStateWithThingsOutsideTheWorldIsRefused() throws {
+        var arena = Arena(config: ArenaConfig(), seed: 9)
+        _ = arena.join(PlayerID(raw: 1), name: "a")
+        arena.step(inputs: [(PlayerID(raw: 1), .neutral)])
+        XCTAssertNotNil(Arena.restore(state: arena.encodeState(), config: arena.config))
+        var smaller = arena.config
+        smaller.worldWidth = 460
+        smaller.worldHeight = 460
+        smaller.obstacleCount = 0
+        XCTAssertNil(Arena.restore(state: arena.encodeState(), config: smaller), "walls and players of a larger world")
+    }
+
+    func testDecodingStopsAtTheMemoryLimitLikeACorruptChunkKeepingWhatCameBefore() throws {
+        let session = RecordedSession.run(ticks: 600, players: 8)
+        let whole = try RecordingReader.parse(session.sink.bytes(), game: Arena.self)
+        XCTAssertEqual(whole.ticks.count, 600)
+        let limited = try RecordingReader.parse(session.sink.bytes(), game: Arena.self, decodedBytesMax: 64 * 1024)
+        XCTAssertLessThan(limited.ticks.count, 600)
+        guard case .corrupt(let error) = limited.ending else { return XCTFail("\(limited.ending)") }
+        XCTAssertTrue("\(error)".contains("memory limit"), "\(error)")
+    }
 }

@@ -53,7 +53,7 @@ final class ReplayRoomTests: RoomEndToEndTestsBase {
         config.shutdownGraceNs = 200_000_000
         let replayer = try Replayer<Arena>(recording: recording)
         let start = UncheckedReplayer(replayer: replayer)
-        server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, sink: log.sink),
+        server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, peerLinesPerAddressPerSecondMax: 1000, sink: log.sink),
                                     rooms: RoomHosting { ReplayRoom(replayer: start.replayer, context: $0) })
         try server.start()
         clientLoops = try EventLoopGroup(count: 1)

@@ -83,7 +83,7 @@ class RoomEndToEndTestsBase: XCTestCase {
             arena.obstacleCount = 0
             return Room(game: Arena(config: arena, seed: 3), context: context)
         }
-        server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, sink: log.sink), rooms: hosting)
+        server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, peerLinesPerAddressPerSecondMax: 1000, sink: log.sink), rooms: hosting)
         try server.start()
         clientLoops = try EventLoopGroup(count: 1)
         try clientLoops.start()

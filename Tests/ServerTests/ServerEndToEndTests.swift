@@ -30,7 +30,7 @@ final class ServerEndToEndTests: XCTestCase {
         config.echoPath = "/echo"
         config.shutdownGraceNs = 200_000_000
         adjust(&config)
-        server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, sink: log.sink))
+        server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, peerLinesPerAddressPerSecondMax: 1000, sink: log.sink))
         try server.start()
     }
 

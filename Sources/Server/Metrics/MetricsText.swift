@@ -2,7 +2,7 @@ import Reactor
 
 /// `GET /metrics`: the server's counters in the Prometheus text format (version 0.0.4).
 enum MetricsText {
-    static func render(counters: ServerCounters, directory: RoomDirectory, loops: [EventLoop]) -> String {
+    static func render(counters: ServerCounters, directory: RoomDirectory, limiter: AddressLimiter, loops: [EventLoop]) -> String {
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -23,8 +23,13 @@ enum MetricsText {
                [("", String(counters.openConnections.load(ordering: .relaxed)))])
         metric("tickwire_connections_accepted_total", "counter", "Connections accepted.",
                [("", String(counters.acceptedTotal.load(ordering: .relaxed)))])
-        metric("tickwire_connections_rejected_total", "counter", "Connections refused at --max-connections or during shutdown.",
+        metric("tickwire_connections_rejected_total", "counter", "Connections and requests refused with an HTTP status (server full, shutting down, per-address limits, room limits).",
                [("", String(counters.rejectedTotal.load(ordering: .relaxed)))])
+        metric("tickwire_rejections_total", "counter", "Every defence that refused, closed or kicked a client, by reason (docs/operations.md, Limits and defences).",
+               RejectionReason.allCases.map { ("{reason=\"\($0.rawValue)\"}", String(counters.defences.total($0))) })
+        metric("tickwire_messages_dropped_total", "counter", "Client messages dropped instead of acted on, by kind (over a rate, or not allowed).",
+               DroppedMessageKind.allCases.map { ("{kind=\"\($0.rawValue)\"}", String(counters.defences.total($0))) })
+        metric("tickwire_addresses_tracked", "gauge", "Client addresses the per-address limits track now.", [("", String(limiter.trackedAddressCount))])
         metric("tickwire_bytes_received_total", "counter", "Bytes read from sockets.",
                [("", String(loops.reduce(0) { $0 + $1.bytesReceivedTotal }))])
         metric("tickwire_bytes_sent_total", "counter", "Bytes written to sockets.",
@@ -47,6 +52,7 @@ enum MetricsText {
         metric("process_cpu_seconds_total", "counter", "User and system CPU time of the server process.",
                [("", String(Double(usage.cpuNs / 1_000_000) / 1000))])
         metric("process_resident_memory_bytes", "gauge", "Resident memory of the server process.", [("", String(usage.residentBytes))])
+        metric("process_open_fds", "gauge", "File descriptors the server process holds.", [("", String(ProcessUsage.openFileDescriptorCount()))])
         let closes = counters.closesByCode.withLock { $0 }.sorted { $0.key < $1.key }
         metric("tickwire_websocket_closes_total", "counter", "WebSocket connections closed, by close code (1006: no close frame).",
                closes.map { ("{code=\"\($0.key)\"}", String($0.value)) })

@@ -7,7 +7,9 @@ import Wire
 /// A recording played back as a room (`tickwire replay FILE --serve`): browsers watch it with the normal client.
 /// Everyone is a spectator. Chat lines that start with "/" control the playback for everyone watching: `/play`,
 /// `/pause`, `/speed X` (0.25 to 16), `/seek TICK`. The room answers each command, and once a second, with a
-/// status line in the chat. Loop-confined.
+/// status line in the chat. Commands share the chat budget of `RoomLimits` (a viewer's burst and rate), since each
+/// one is answered to everyone. The room closes once nobody has watched for `emptyCloseNs` (or, if nobody ever
+/// came, `unusedCloseNs`). Loop-confined.
 ///
 /// Snapshots are full worlds (no baselines) numbered by presentation, which always counts up, so a seek backwards
 /// looks like any other snapshot to the client. A seek restores the nearest keyframe and re-simulates the rest, 300
@@ -22,6 +24,17 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
     private let id: String
     private let logger: Logger
     private let onConnectionClosed: @Sendable (UInt16) -> Void
+    private let limits: RoomLimits
+    private let defences: DefenceCounters
+    private let violationLogger: ChannelViolationLogger?
+    private unowned let directory: RoomDirectory
+    /// Command budgets by viewer, refilled once a second.
+    private var commandTokens: [ObjectIdentifier: Int] = [:]
+    private var lastRefillNs: UInt64 = 0
+    /// Since when nobody watches (the room closes after `emptyCloseNs`; before its first viewer, `unusedCloseNs`).
+    private var emptySinceNs: UInt64 = 0
+    private var hadViewer = false
+    private var isClosed = false
     // The wire's own limits: browsers decode these snapshots with them.
     private let codec = EntityDeltaCodec(schema: G.schema)
     private var loop: EventLoop?
@@ -43,17 +56,35 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
         id = context.id
         logger = context.logger
         onConnectionClosed = context.connectionClosed
+        limits = context.limits
+        defences = context.defences
+        violationLogger = context.violationLogger
+        directory = context.directory
+    }
+
+    public func open(on loop: EventLoop) {
+        loop.preconditionInLoop()
+        guard self.loop == nil else { return }
+        self.loop = loop
+        let periodNs = 1_000_000_000 / UInt64(recording.header.tickRateHz)
+        emptySinceNs = loop.nowNs
+        lastRefillNs = loop.nowNs
+        timer = loop.scheduleRepeating(firstNs: monotonicNowNs() + periodNs, periodNs: periodNs) { [unowned self] _ in period() }
     }
 
     public func attach(_ channel: WebSocketChannel, spectator: Bool, leftover: [UInt8], on loop: EventLoop) {
-        loop.assertInLoop()
-        if self.loop == nil {
-            self.loop = loop
-            let periodNs = 1_000_000_000 / UInt64(recording.header.tickRateHz)
-            timer = loop.scheduleRepeating(firstNs: monotonicNowNs() + periodNs, periodNs: periodNs) { [unowned self] _ in period() }
+        loop.preconditionInLoop()
+        open(on: loop)
+        if isClosed {
+            channel.close(code: WebSocketCloseCode.goingAway, reason: "room closed")
+            onConnectionClosed(WebSocketCloseCode.goingAway)
+            return
         }
         channel.handler = self
+        if let violationLogger { channel.violationLogger = violationLogger }
         viewers[ObjectIdentifier(channel)] = (channel, false)
+        commandTokens[ObjectIdentifier(channel)] = limits.chatBurst
+        hadViewer = true
         if !leftover.isEmpty, channel.connection.isOpen {
             var bytes = leftover
             bytes.withUnsafeMutableBytes { channel.connectionDidRead(channel.connection, $0) }
@@ -74,6 +105,14 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
     private var lastTick: UInt32 { recording.ticks.last?.tick ?? 0 }
 
     private func period() {
+        let nowNs = monotonicNowNs()
+        if nowNs >= lastRefillNs + 1_000_000_000 {
+            lastRefillNs = nowNs
+            for key in commandTokens.keys { commandTokens[key] = min(limits.chatBurst, commandTokens[key]! + limits.chatPerSecond) }
+        }
+        if viewers.isEmpty, nowNs >= emptySinceNs + (hadViewer ? limits.emptyCloseNs : limits.unusedCloseNs) {
+            return close()
+        }
         if let target = seekTarget {
             for _ in 0..<ReplayRoom.seekTicksPerPeriod where replayer.game.tick < target { _ = advanceOne() }
             if replayer.game.tick >= target || replayer.ticksApplied >= recording.ticks.count {
@@ -204,6 +243,8 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
             send(.pong(clientTimeUs: clientTimeUs, serverTimeUs: monotonicNowNs() / 1000, serverTick: presentationTick), to: channel)
         case .chat(let text):
             guard text.hasPrefix("/") else { return }
+            guard let tokens = commandTokens[key], tokens > 0 else { return defences.count(.replayCommandOverRate) }
+            commandTokens[key] = tokens - 1
             if let reply = command(text) { send(.chat(from: PlayerID(raw: 0), name: "replay", text: reply), to: channel) }
             broadcastStatus()
         case .input, .leave:
@@ -212,8 +253,20 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
     }
 
     public func channelDidClose(_ channel: WebSocketChannel, code: UInt16, reason: String) {
-        viewers[ObjectIdentifier(channel)] = nil
+        guard viewers.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
+        commandTokens[ObjectIdentifier(channel)] = nil
+        if viewers.isEmpty { emptySinceNs = loop?.nowNs ?? 0 }
         onConnectionClosed(code)
+    }
+
+    private func close() {
+        isClosed = true
+        if let timer { loop?.cancelTimer(timer) }
+        timer = nil
+        directory.remove(id, room: self, final: RoomSummary(id: id, loopIndex: loop?.index ?? 0, players: 0, spectators: 0,
+                                                            tickRateHz: recording.header.tickRateHz, tick: presentationTick, tickLatenessUsP99: 0,
+                                                            tickDurationUsP99: 0, snapshotsSkipped: 0, inputsDropped: 0))
+        logger.info("replay room \(id) closed: nobody watching")
     }
 
     private func broadcast(_ message: ServerMessage) {

@@ -13,11 +13,21 @@ public struct RoomLimits: Sendable, Equatable {
     public var spectatorsMax = 1000
     /// Snapshots a client may fail to take (its socket full) in a row before it is kicked as too slow: 2 s at 60 Hz.
     public var stuckSnapshotsMax = 120
-    /// Chat lines a client may send in a burst, and per second after it.
+    /// Chat lines a player may send in a burst, and per second after it (spectators may not chat: a line goes to
+    /// every member, and a room has up to a thousand spectators).
     public var chatBurst = 5
     public var chatPerSecond = 1
+    /// Chat lines the whole room relays per second, whoever sends them: bounds the fan-out of many players chatting
+    /// at once (each line is written to every member). `--room-chat-per-second`.
+    public var roomChatPerSecond = 20
+    /// Game pings (`ping` messages) a client may send in a burst, and per second after it; more are dropped.
+    public var pingBurst = 10
+    public var pingsPerSecond = 4
     /// How long a room may stay empty before it closes.
     public var emptyCloseNs: UInt64 = 30_000_000_000
+    /// How long a room that never had a player stays open (`--room-unused-close-ms`): someone sweeping through room
+    /// ids, or a creator who never joins, holds a slot of `--rooms-max` this long at most, and records nothing.
+    public var unusedCloseNs: UInt64 = 10_000_000_000
     /// How long a player whose connection dropped keeps its avatar and score for a reconnect with its resume token.
     public var resumeGraceNs: UInt64 = 10_000_000_000
     public init() {}
@@ -32,7 +42,14 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private let logger: Logger
     private unowned let directory: RoomDirectory
     private let onConnectionClosed: @Sendable (UInt16) -> Void
+    private let defences: DefenceCounters
+    private let violationLogger: ChannelViolationLogger?
     private var loop: EventLoop!
+    /// When the room opened, and whether a player ever joined (a room that never had one closes after `unusedCloseNs`).
+    private var openedNs: UInt64 = 0
+    private var hadPlayer = false
+    /// The room's own chat budget (`roomChatPerSecond`), refilled with the players' tokens.
+    private var roomChatTokens = 0
     private var timer: TimerID?
     /// Set once the room closed (empty too long, or drained); a client still being handed over is turned away.
     private var isClosed = false
@@ -104,6 +121,8 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         logger = context.logger
         directory = context.directory
         onConnectionClosed = context.connectionClosed
+        defences = context.defences
+        violationLogger = context.violationLogger
         let seed = game.seed, config = G.encodeConfig(game.config)
         makeRecorder = {
             guard let sink = context.recordingSink else { return nil }
@@ -116,14 +135,21 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         }
     }
 
+    public func open(on loop: EventLoop) {
+        loop.preconditionInLoop()
+        guard self.loop == nil else { return }
+        start(on: loop)
+    }
+
     private func start(on loop: EventLoop) {
         self.loop = loop
-        recorder = makeRecorder()
         let periodNs = 1_000_000_000 / UInt64(core.settings.tickRateHz)
         let now = monotonicNowNs()
         emptySinceNs = now
+        openedNs = now
         lastPublishNs = now
         chatRefillNs = now
+        roomChatTokens = limits.roomChatPerSecond
         // Deadlines on one of `Room.tickSlots` fixed offsets in the period, picked by the room's id: the rooms of a
         // loop sharing a slot tick in the same timer pass, so their snapshot writes go out in one burst and the
         // clients' answers come back in one (fewer wake-ups on both sides than rooms spread at random). More than
@@ -138,7 +164,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     }
 
     public func attach(_ channel: WebSocketChannel, spectator: Bool, leftover: [UInt8], on loop: EventLoop) {
-        loop.assertInLoop()
+        loop.preconditionInLoop()
         if isClosed {
             // It closed while this client was being handed over: the client's reconnect creates a fresh room.
             send(.kick(reason: .roomClosed, text: "room closed; reconnect"), to: channel)
@@ -148,9 +174,9 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         }
         if self.loop == nil { start(on: loop) }
         channel.handler = self
-        let logger = self.logger
-        channel.violationLogger = { peer, code, reason in logger.peer("\(peer): closing with \(code): \(reason)") }
-        members[ObjectIdentifier(channel)] = RoomMember(channel: channel, spectator: spectator, chatTokens: limits.chatBurst)
+        if let violationLogger { channel.violationLogger = violationLogger }
+        members[ObjectIdentifier(channel)] = RoomMember(channel: channel, spectator: spectator, chatTokens: limits.chatBurst,
+                                                        pingTokens: limits.pingBurst)
         emptySinceNs = nil
         if !leftover.isEmpty, channel.connection.isOpen {
             var bytes = leftover
@@ -184,6 +210,7 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             message = try ClientMessage.decode(Array(bytes), inputBitCount: G.inputBitCount)
         } catch {
             decodeErrors += 1
+            defences.count(.badGameMessage)
             channel.fail(code: WebSocketCloseCode.protocolError, reason: "bad message: \(error)")
             return
         }
@@ -199,10 +226,12 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             } else if let joined = core.join(name: name, spectator: member.spectator) {
                 player = joined
             } else {
+                defences.count(.roomFull)
                 send(.kick(reason: .roomClosed, text: "room is full"), to: channel)
                 return channel.close(code: WebSocketCloseCode.policyViolation, reason: "room is full")
             }
             member.player = player
+            if !member.spectator { playerJoined() }
             memberByPlayer[player] = member
             publish(nowNs: loop.nowNs)
             let token = WebSocketMask.randomToken()
@@ -227,14 +256,18 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "input before join") }
             core.receiveInput(from: player, sequence: sequence, acknowledgedTick: acknowledgedTick, bits: bits)
         case .ping(let clientTimeUs):
+            guard member.pingTokens > 0 else { return defences.count(.pingOverRate) }
+            member.pingTokens -= 1
             send(.pong(clientTimeUs: clientTimeUs, serverTimeUs: monotonicNowNs() / 1000, serverTick: core.currentTick), to: channel)
         case .chat(let text):
             guard let player = member.player else { return channel.fail(code: WebSocketCloseCode.policyViolation, reason: "chat before join") }
-            guard member.chatTokens > 0 else { return }  // over the rate: dropped
+            guard !member.spectator else { return defences.count(.spectatorChat) }
+            guard member.chatTokens > 0 else { return defences.count(.chatOverRate) }
+            guard roomChatTokens > 0 else { return defences.count(.chatRoomOverRate) }
             member.chatTokens -= 1
-            let line = ServerMessage.chat(from: player, name: core.name(of: player) ?? "", text: text)
+            roomChatTokens -= 1
             recorder?.chat(from: player, text: text)
-            for other in members.values where other.player != nil { send(line, to: other.channel) }
+            relay(.chat(from: player, name: core.name(of: player) ?? "", text: text))
         case .leave:
             member.ended = true
             channel.close(code: WebSocketCloseCode.normalClosure, reason: "left")
@@ -259,6 +292,22 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         if members.isEmpty { emptySinceNs = loop.nowNs + (suspended.isEmpty ? 0 : limits.resumeGraceNs) }
         publish(nowNs: loop.nowNs)
         onConnectionClosed(code)
+    }
+
+    /// Sends one message to every joined member, framed once.
+    private func relay(_ message: ServerMessage) {
+        var frame: [UInt8] = []
+        appendFrame(encoded(message), to: &frame)
+        frame.withUnsafeBytes { bytes in
+            for other in members.values where other.player != nil { other.channel.sendPreframed(bytes) }
+        }
+    }
+
+    /// The first player arrived: from now on the room is a session (it records, and closes only when empty).
+    private func playerJoined() {
+        guard !hadPlayer else { return }
+        hadPlayer = true
+        recorder = makeRecorder()
     }
 
     private func send(_ message: ServerMessage, to channel: WebSocketChannel) {
@@ -296,6 +345,38 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         let latenessMicroseconds = Double(startNs &- deadlineNs) / 1000
         latenessUs.record(latenessMicroseconds)
         tickLateness.record(latenessMicroseconds)
+        // The simulation starts with the first player: a room nobody plays in costs no simulation, and its recording
+        // (made at that moment) starts from the seed's first tick.
+        if hadPlayer { simulate(startNs: startNs, deadlineNs: deadlineNs) }
+        let endNs = monotonicNowNs()
+        let durationMicroseconds = Double(endNs &- startNs) / 1000
+        durationUs.record(durationMicroseconds)
+        tickDuration.record(durationMicroseconds)
+        ticksTotal += 1
+        if endNs - chatRefillNs >= 1_000_000_000 {
+            // Once a second: every member's chat and ping budgets, and the room's chat budget.
+            chatRefillNs = endNs
+            roomChatTokens = limits.roomChatPerSecond
+            for member in members.values {
+                member.chatTokens = min(limits.chatBurst, member.chatTokens + limits.chatPerSecond)
+                member.pingTokens = min(limits.pingBurst, member.pingTokens + limits.pingsPerSecond)
+            }
+        }
+        if endNs - lastPublishNs >= 1_000_000_000 { publish(nowNs: endNs) }
+        for (player, entry) in suspended where endNs >= entry.deadlineNs {
+            suspended[player] = nil
+            core.leave(player)
+        }
+        if let emptySinceNs, endNs >= emptySinceNs + limits.emptyCloseNs {
+            close()
+        } else if !hadPlayer, endNs >= openedNs + limits.unusedCloseNs {
+            defences.count(.unusedRoomClosed)
+            close()
+        }
+    }
+
+    /// One step of the game, its record, and its snapshots (unless the room is behind).
+    private func simulate(startNs: UInt64, deadlineNs: UInt64) {
         let outcome = core.tick()
         if let recorder {
             let joins = zip(outcome.joined, outcome.joinedNames).map { TickRecord.Join(player: $0, name: $1) }
@@ -313,21 +394,6 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
         } else if outcome.isSnapshotTick {
             sendSnapshots()
         }
-        let endNs = monotonicNowNs()
-        let durationMicroseconds = Double(endNs &- startNs) / 1000
-        durationUs.record(durationMicroseconds)
-        tickDuration.record(durationMicroseconds)
-        ticksTotal += 1
-        if endNs - chatRefillNs >= 1_000_000_000 / UInt64(max(limits.chatPerSecond, 1)) {
-            chatRefillNs = endNs
-            for member in members.values { member.chatTokens = min(limits.chatBurst, member.chatTokens + 1) }
-        }
-        if endNs - lastPublishNs >= 1_000_000_000 { publish(nowNs: endNs) }
-        for (player, entry) in suspended where endNs >= entry.deadlineNs {
-            suspended[player] = nil
-            core.leave(player)
-        }
-        if let emptySinceNs, endNs >= emptySinceNs + limits.emptyCloseNs { close() }
     }
 
     private func sendSnapshots() {
@@ -340,7 +406,8 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
                     member.stuckSnapshots += 1
                     if member.stuckSnapshots > limits.stuckSnapshotsMax {
                         member.ended = true
-                        logger.peer("\(connection.peer): kicked from room \(id): too slow (\(connection.unsentBytes) bytes unsent)")
+                        defences.count(.tooSlow)
+                        logger.peer(connection.peer, "kicked from room \(id): too slow (\(connection.unsentBytes) bytes unsent)")
                         send(.kick(reason: .tooSlow, text: "your connection could not keep up"), to: member.channel)
                         member.channel.close(code: WebSocketCloseCode.policyViolation, reason: "too slow")
                     }
@@ -401,10 +468,16 @@ public final class Room<G: Game>: HostedRoom, WebSocketChannelHandler {
     private func close() {
         isClosed = true
         recorder?.finish()
+        for member in Array(members.values) {
+            member.ended = true
+            send(.kick(reason: .roomClosed, text: "room closed: no players"), to: member.channel)
+            member.channel.close(code: WebSocketCloseCode.goingAway, reason: "room closed")
+        }
         if let timer { loop.cancelTimer(timer) }
         timer = nil
         directory.remove(id, room: self, final: summary())
-        logger.info("room \(id) closed after \(limits.emptyCloseNs / 1_000_000) ms empty")
+        logger.info(hadPlayer ? "room \(id) closed after \(limits.emptyCloseNs / 1_000_000) ms empty"
+                              : "room \(id) closed: no player in \(limits.unusedCloseNs / 1_000_000) ms")
     }
 }
 
@@ -415,16 +488,18 @@ fileprivate final class RoomMember {
     var player: PlayerID?
     let spectator: Bool
     var chatTokens: Int
+    var pingTokens: Int
     var stuckSnapshots = 0
     /// How much of the room's announcement log this member has had (see `Room.rosterNews`).
     var rosterSeen = 0
     /// Left on purpose or was removed: no resume.
     var ended = false
 
-    init(channel: WebSocketChannel, spectator: Bool, chatTokens: Int) {
+    init(channel: WebSocketChannel, spectator: Bool, chatTokens: Int, pingTokens: Int) {
         self.channel = channel
         self.spectator = spectator
         self.chatTokens = chatTokens
+        self.pingTokens = pingTokens
     }
 }
 

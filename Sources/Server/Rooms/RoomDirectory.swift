@@ -4,6 +4,9 @@ import Synchronization
 
 /// A room as the server hosts it, whatever its game. Every method is called on the room's own loop.
 public protocol HostedRoom: AnyObject {
+    /// The room was just created: start it on `loop` (its tick, its deadlines). Called once, before any `attach`
+    /// reaches it, so a room whose first client never arrives still closes.
+    func open(on loop: EventLoop)
     /// A client whose upgrade succeeded joins the room's connection list, on the room's `loop` (the first attach
     /// starts the room's tick there); `leftover` are bytes that came with the upgrade.
     func attach(_ channel: WebSocketChannel, spectator: Bool, leftover: [UInt8], on loop: EventLoop)
@@ -60,9 +63,29 @@ public struct RoomContext: Sendable {
     public let limits: RoomLimits
     /// Tell the server whenever one of the room's connections ends, with its close code.
     public let connectionClosed: @Sendable (UInt16) -> Void
+    /// Where the room counts the defences it applies (kicks, dropped messages).
+    public var defences = DefenceCounters()
+    /// Logs (rate-limited) and counts a client the room or its channel failed.
+    public var violationLogger: ChannelViolationLogger? = nil
     /// Where to record the session, and the keyframe interval; nil: not recorded.
     public var recordingSink: RecordingSink? = nil
     public var keyframeEveryTicks = 300
+
+    /// A context for a room of `id`.
+    public init(id: String, directory: RoomDirectory, logger: Logger, settings: RoomSettings, limits: RoomLimits,
+                connectionClosed: @escaping @Sendable (UInt16) -> Void, defences: DefenceCounters = DefenceCounters(),
+                violationLogger: ChannelViolationLogger? = nil, recordingSink: RecordingSink? = nil, keyframeEveryTicks: Int = 300) {
+        self.id = id
+        self.directory = directory
+        self.logger = logger
+        self.settings = settings
+        self.limits = limits
+        self.connectionClosed = connectionClosed
+        self.defences = defences
+        self.violationLogger = violationLogger
+        self.recordingSink = recordingSink
+        self.keyframeEveryTicks = keyframeEveryTicks
+    }
 }
 
 /// Creates rooms for the server: the game is the executable's choice, so `Server` never imports a game.
@@ -94,11 +117,21 @@ public final class RoomDirectory: Sendable {
         self.roomsMax = roomsMax
     }
 
-    /// The room `id` and its loop, created (on the loop with the fewest rooms) if it does not exist; nil at `roomsMax`.
-    func findOrCreate(_ id: String, make: () -> HostedRoom) -> (loopIndex: Int, room: UncheckedRoom, created: Bool)? {
+    /// What `findOrCreate` found.
+    enum Lookup {
+        /// The room and its loop; `created` when this call made it (the caller opens it on its loop).
+        case found(loopIndex: Int, room: UncheckedRoom, created: Bool)
+        /// It did not exist and could not be made: `roomsMax`, or the creator's budget (`mayCreate`).
+        case refused(RejectionReason)
+    }
+
+    /// The room `id` and its loop, created (on the loop with the fewest rooms) if it does not exist, `roomsMax`
+    /// allows, and `mayCreate` (asked only then) returns no reason to refuse.
+    func findOrCreate(_ id: String, mayCreate: () -> RejectionReason? = { nil }, make: () -> HostedRoom) -> Lookup {
         entries.withLock { entries in
-            if let entry = entries[id] { return (entry.loopIndex, entry.room, false) }
-            guard entries.count < roomsMax else { return nil }
+            if let entry = entries[id] { return .found(loopIndex: entry.loopIndex, room: entry.room, created: false) }
+            guard entries.count < roomsMax else { return .refused(.roomsMax) }
+            if let reason = mayCreate() { return .refused(reason) }
             var perLoop = [Int](repeating: 0, count: loopCount)
             for entry in entries.values { perLoop[entry.loopIndex] += 1 }
             let loopIndex = perLoop.indices.min { perLoop[$0] < perLoop[$1] } ?? 0
@@ -106,7 +139,7 @@ public final class RoomDirectory: Sendable {
             entries[id] = Entry(loopIndex: loopIndex, room: room,
                                 summary: RoomSummary(id: id, loopIndex: loopIndex, players: 0, spectators: 0, tickRateHz: 0, tick: 0,
                                                      tickLatenessUsP99: 0, tickDurationUsP99: 0, snapshotsSkipped: 0, inputsDropped: 0))
-            return (loopIndex, room, true)
+            return .found(loopIndex: loopIndex, room: room, created: true)
         }
     }
 
