@@ -75,6 +75,7 @@ public final class TCPConnection: EventLoopHandler {
     private var readingPaused = false
     private var watchingWritable = false
     private var shutdownWhenFlushed = false
+    private var closeWhenFlushed = false
     /// When a connection waiting to flush its last bytes (`closeAfterFlush`) is closed anyway: a peer that never
     /// reads must not hold a closing connection forever.
     private var flushDeadlineNs: UInt64 = 0
@@ -308,9 +309,13 @@ public final class TCPConnection: EventLoopHandler {
     /// Ends our side gracefully: once queued bytes are sent, sends FIN, then discards input until the peer
     /// closes or `closeTimeoutNs` passes. Closing at once could reset the connection and lose our last frame.
     /// Queued bytes get `flushTimeoutNs` (default `closeTimeoutNs`) to leave; then the connection is closed anyway.
-    public func closeAfterFlush(flushTimeoutNs: UInt64? = nil) {
+    /// With `linger` false the socket is closed as soon as the bytes are sent, without waiting for the peer's end:
+    /// for refusals, where a peer opening connections in a loop must not hold a descriptor per refusal for the close
+    /// timeout.
+    public func closeAfterFlush(flushTimeoutNs: UInt64? = nil, linger: Bool = true) {
         guard state == .open else { return }
         if !shutdownWhenFlushed { flushDeadlineNs = loop.nowNs &+ (flushTimeoutNs ?? limits.closeTimeoutNs) }
+        if !linger { closeWhenFlushed = true }
         shutdownWhenFlushed = true
         readingPaused = false
         if writeQueue.isEmpty { beginLinger() } else { updateInterest() }
@@ -319,6 +324,7 @@ public final class TCPConnection: EventLoopHandler {
     private func beginLinger() {
         guard state == .open else { return }
         _ = tw_shutdown_write(fd)
+        if closeWhenFlushed { return close(reason: .local) }
         state = .lingering
         lingerDeadlineNs = loop.nowNs + limits.closeTimeoutNs
         updateInterest()

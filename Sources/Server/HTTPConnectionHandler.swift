@@ -64,7 +64,7 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
         context.counters.rejectedTotal.add(1, ordering: .relaxed)
         context.counters.defences.count(reason)
         context.logger.peer(connection.peer, "refused: \(text) (\(reason.rawValue), \(status))")
-        respond(connection, .error(status, reason: text))
+        respond(connection, .error(status, reason: text), linger: false)
     }
 
     private func route(_ request: HTTPRequestHead, client: String, connection: TCPConnection, leftover: [UInt8]) {
@@ -175,17 +175,17 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
         }
     }
 
-    /// Sends a complete response and closes after it.
-    func respond(_ connection: TCPConnection, _ response: HTTPResponse) {
-        respondRaw(connection, response.serialized())
+    /// Sends a complete response and closes after it (at once when `linger` is false: a refusal).
+    func respond(_ connection: TCPConnection, _ response: HTTPResponse, linger: Bool = true) {
+        respondRaw(connection, response.serialized(), linger: linger)
     }
 
     /// Writes `bytes` and closes once they are sent, or after `--response-timeout-ms` if the peer does not take them.
-    private func respondRaw(_ connection: TCPConnection, _ bytes: [UInt8]) {
+    private func respondRaw(_ connection: TCPConnection, _ bytes: [UInt8], linger: Bool = true) {
         responded = true
         head = []
         _ = bytes.withUnsafeBytes { connection.write($0) }
-        connection.closeAfterFlush(flushTimeoutNs: context.config.connectionLimits.responseTimeoutNs)
+        connection.closeAfterFlush(flushTimeoutNs: context.config.connectionLimits.responseTimeoutNs, linger: linger)
     }
 
     func connectionSweep(_ connection: TCPConnection, nowNs: UInt64) {

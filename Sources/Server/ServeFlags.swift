@@ -175,6 +175,15 @@ public enum ServeFlags {
         Flag(name: "--room-empty-close-ms", valueName: "MS", help: "an empty room closes after this long",
              defaultValue: { String($0.roomLimits.emptyCloseNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.roomLimits.emptyCloseNs = try milliseconds("--room-empty-close-ms", value) }),
+        Flag(name: "--room-unused-close-ms", valueName: "MS", help: "a room no player has joined closes after this long (spectators are told why)",
+             defaultValue: { String($0.roomLimits.unusedCloseNs / 1_000_000) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.unusedCloseNs = try milliseconds("--room-unused-close-ms", value) }),
+        Flag(name: "--room-chat-per-second", valueName: "N", help: "chat lines one room relays per second, all players together",
+             defaultValue: { String($0.roomLimits.roomChatPerSecond) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.roomChatPerSecond = try integer("--room-chat-per-second", value, in: 1...10_000) }),
+        Flag(name: "--pings-per-second", valueName: "N", help: "game pings per second per client after a burst of 10; more are dropped",
+             defaultValue: { String($0.roomLimits.pingsPerSecond) }, apply: { config, value throws(FlagError) in
+                 config.roomLimits.pingsPerSecond = try integer("--pings-per-second", value, in: 1...1000) }),
         Flag(name: "--resume-grace-ms", valueName: "MS", help: "a dropped player keeps its avatar and score this long for a reconnect with its resume token",
              defaultValue: { String($0.roomLimits.resumeGraceNs / 1_000_000) }, apply: { config, value throws(FlagError) in
                  config.roomLimits.resumeGraceNs = try milliseconds("--resume-grace-ms", value) }),

@@ -156,7 +156,7 @@ final class ServerLoopContext {
         counters.rejectedTotal.add(1, ordering: .relaxed)
         counters.defences.count(reason)
         logger.peer(connection.peer, "refused, \(log) (\(status))")
-        handler.respond(connection, HTTPResponse.error(status, reason: text))
+        handler.respond(connection, HTTPResponse.error(status, reason: text), linger: false)
     }
 
     /// A connection left this loop for its room's loop; the room now owns it (and reports its close).
