@@ -68,6 +68,8 @@ public struct SwarmSnapshot: Sendable {
     public var deltaSnapshots: Int { stats.deltaSnapshots }
     public var batchesBeforeReads: Int { stats.batchesBeforeReads }
     public var decodeErrors: Int { stats.decodeErrors }
+    /// Pongs that echoed a time in the bot's future (a broken or hostile server): counted, never measured.
+    public var implausiblePongs: Int { stats.implausiblePongs }
     public var kicks: Int { stats.kicks }
     public var inputsSent: Int { stats.inputsSent }
     public var writes: Int { stats.writes }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Reactor
 import Synchronization
@@ -165,5 +166,59 @@ final class LoopShutdownTests: XCTestCase {
         // Each client closes exactly once: by its own loop stopping, or first by the server's end going away.
         XCTAssertTrue(clients.allSatisfy { $0.closes.values == [.shutdown] || $0.closes.values == [.peerClosed] },
                       "\(clients.map { $0.closes.values })")
+    }
+}
+
+/// Out of descriptors: the listener pauses instead of spinning, and accepts again once descriptors free.
+final class ListenerDescriptorExhaustionTests: XCTestCase {
+    func testAcceptOutOfDescriptorsPausesTheListenerAndResumes() throws {
+        let group = try EventLoopGroup(count: 1)
+        try group.start()
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let accepted = Collected<Int32>()
+        let errors = Collected<Int32>()
+        let listener = try runOn(loop) { () -> Result<OnLoop<TCPListener>, SystemError> in
+            do throws(SystemError) {
+                let listener = try TCPListener(host: "127.0.0.1", port: 0, on: loop, reusePort: false, acceptPauseNs: 50_000_000,
+                                               onAccept: { fd, _ in accepted.append(fd) }, onError: { errors.append($0.errno) })
+                try listener.start()
+                return .success(OnLoop(listener))
+            } catch {
+                return .failure(error)
+            }
+        }.get()
+        var saved = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
+        // Every descriptor number under the limit taken (holes filled with /dev/null), the last by the client: the
+        // server's accept of it fails with EMFILE.
+        let highest = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap { Int32($0) }.max() ?? 0
+        var tight = saved
+        tight.rlim_cur = rlim_t(highest + 2)
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &tight)
+        var fillers: [Int32] = []
+        for _ in 0..<10_000 {
+            let fd = open("/dev/null", O_RDONLY)
+            if fd < 0 { break }
+            fillers.append(fd)
+        }
+        close(fillers.removeLast())
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(client, 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = listener.value.port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        XCTAssertTrue(waitUntil { errors.values.contains(EMFILE) }, "accept failed for want of descriptors")
+        let pauses = runOn(loop) { listener.value.acceptPausesTotal }
+        XCTAssertGreaterThanOrEqual(pauses, 1)
+        XCTAssertLessThan(errors.values.count, 50, "the listener paused instead of waking again at once")
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
+        for fd in fillers { close(fd) }
+        XCTAssertTrue(waitUntil { accepted.values.count == 1 }, "accepted once descriptors were free")
+        for fd in accepted.values { close(fd) }
+        close(client)
+        runOn(loop) { listener.value.close() }
     }
 }

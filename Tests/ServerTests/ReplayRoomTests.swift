@@ -51,6 +51,7 @@ final class ReplayRoomTests: RoomEndToEndTestsBase {
         config.port = 0
         config.loopCount = 1
         config.shutdownGraceNs = 200_000_000
+        config.roomLimits.emptyCloseNs = 400_000_000
         let replayer = try Replayer<Arena>(recording: recording)
         let start = UncheckedReplayer(replayer: replayer)
         server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, peerLinesPerAddressPerSecondMax: 1000, sink: log.sink),
@@ -84,4 +85,15 @@ final class ReplayRoomTests: RoomEndToEndTestsBase {
 
 private struct UncheckedReplayer: @unchecked Sendable {
     let replayer: Replayer<Arena>
+}
+
+extension ReplayRoomTests {
+    func testAReplayRoomClosesOnceNobodyWatchesAndItsCommandsAreRateLimited() throws {
+        let (client, channel) = try joinedClient("replay", name: "viewer")
+        XCTAssertTrue(eventually { client.state.withLock { $0.snapshotCount } > 2 })
+        for _ in 0..<30 { send(.chat(text: "/pause"), on: channel) }
+        XCTAssertTrue(eventually { self.server.defences.total(.replayCommandOverRate) >= 20 }, "\(server.defences.total(.replayCommandOverRate))")
+        send(.leave, on: channel)
+        XCTAssertTrue(eventually(5) { self.server.roomDirectory.summaries().isEmpty }, "the room closed once empty")
+    }
 }

@@ -2,6 +2,22 @@ import XCTest
 @testable import WebSocket
 
 final class WebSocketReaderTests: XCTestCase {
+    // MARK: What a peer can make the reader hold
+
+    func testAFrameThatDeclaresALargeLengthHoldsOnlyWhatArrived() {
+        var reader = WebSocketReader(role: .client)
+        // A binary frame declaring 500,000 bytes (under the 1 MiB limit), of which 100 arrive.
+        var bytes: [UInt8] = [0x82, 0x7F] + withUnsafeBytes(of: UInt64(500_000).bigEndian, Array.init) + [UInt8](repeating: 7, count: 100)
+        var offset = 0
+        guard case .needMoreInput = bytes.withUnsafeMutableBytes({ reader.next($0, offset: &offset) }) else { return XCTFail("no event yet") }
+        XCTAssertLessThanOrEqual(reader.heldMessageBytes, 4096, "not the declared 500,000")
+        XCTAssertFalse(reader.isBetweenMessages)
+        bytes = [UInt8](repeating: 7, count: 499_900)
+        offset = 0
+        guard case .event(.binary(let payload)) = bytes.withUnsafeMutableBytes({ reader.next($0, offset: &offset) }) else { return XCTFail("the whole message") }
+        XCTAssertEqual(payload.count, 500_000)
+    }
+
     // MARK: RFC 6455 §5.7 examples, byte for byte
 
     func testRFCSingleFrameUnmaskedTextIsReadByAClient() {

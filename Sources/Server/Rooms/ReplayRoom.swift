@@ -247,7 +247,9 @@ public final class ReplayRoom<G: Game>: HostedRoom, WebSocketChannelHandler {
             commandTokens[key] = tokens - 1
             if let reply = command(text) { send(.chat(from: PlayerID(raw: 0), name: "replay", text: reply), to: channel) }
             broadcastStatus()
-        case .input, .leave:
+        case .leave:
+            channel.close(code: WebSocketCloseCode.normalClosure, reason: "left")
+        case .input:
             break  // watching only
         }
     }

@@ -43,6 +43,10 @@ function send(message) {
 function connect() {
   const room = $("room").value.trim() || "lobby";
   game.spectator = $("watch").checked;
+  // Spectators may not chat in a game room (docs/operations.md); in a replay room the chat carries playback commands.
+  const mute = game.spectator && params.get("replay") !== "1";
+  $("chat-input").disabled = mute;
+  $("chat-input").placeholder = mute ? "spectators cannot chat" : "Enter to chat";
   history.replaceState(null, "", `?room=${encodeURIComponent(room)}${game.spectator ? "&watch=1" : ""}`);
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/rooms/${encodeURIComponent(room)}${game.spectator ? "?watch=1" : ""}`, SUBPROTOCOL);
