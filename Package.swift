@@ -52,12 +52,15 @@ let package = Package(
         .target(name: "Engine", path: "Simulation/Engine", swiftSettings: hotPathOptimized),
         // The demo game, built only on Engine.
         .target(name: "Arena", dependencies: ["Engine"], path: "Simulation/Arena", swiftSettings: hotPathOptimized),
+        // The second game, a team ball game, built only on Engine.
+        .target(name: "Pitch", dependencies: ["Engine"], path: "Simulation/Pitch", swiftSettings: hotPathOptimized),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], path: "Tests/WebSocketTests"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "WebSocket", "CEpoll"], path: "Tests/ReactorTests"),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Server", "Reactor", "Wire", "Engine", "Arena"], path: "Tests/BotsTests"),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Arena", "Engine", "Wire", "Server", "Bots"], path: "Tests/ReplayTests"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Engine", "Arena"], path: "Tests/WireTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+        .testTarget(name: "PitchTests", dependencies: ["Pitch", "Engine"], path: "Tests/PitchTests"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena", "Engine", "Wire"], path: "Tests/ArenaTests"),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Reactor", "WebSocket", "Wire", "Engine", "Arena", "Replay"], path: "Tests/ServerTests"),
     ],

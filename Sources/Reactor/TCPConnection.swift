@@ -17,6 +17,11 @@ public enum TCPCloseReason: Equatable, Sendable {
     case shutdown
 }
 
+/// Hears that a connection's socket was closed (see `TCPConnection.closeObserver`). Called on the connection's loop.
+public protocol SocketCloseObserver: AnyObject, Sendable {
+    func socketDidClose(_ connection: TCPConnection, reason: TCPCloseReason)
+}
+
 /// The protocol layer on top of a TCP connection (the HTTP handshake, then a WebSocket channel).
 public protocol TCPConnectionDelegate: AnyObject {
     /// A client connection finished connecting.
@@ -81,11 +86,12 @@ public final class TCPConnection: EventLoopHandler {
     private var flushDeadlineNs: UInt64 = 0
     private var lingerDeadlineNs: UInt64 = 0
     private var connectDeadlineNs: UInt64 = 0
-    /// Called once, on the connection's loop, when the socket is closed (whatever the delegate is by then): the
-    /// server's connection counts cover every state of a connection until its file descriptor is gone.
-    public var onSocketClosed: (@Sendable (TCPConnection, TCPCloseReason) -> Void)?
-    /// Opaque per-connection data of the layer that accepted it (the server's per-address key).
-    public var tag: UInt64 = 0
+    /// Told once, on the connection's loop, when the socket is closed (whatever the delegate is by then): the
+    /// server's connection counts cover every state of a connection until its file descriptor is gone. One observer
+    /// serves every connection, so a connection pays a reference, not a closure.
+    public var closeObserver: SocketCloseObserver?
+    /// What the close observer charged this connection to (the server's client address key), opaque to the reactor.
+    public var accountingKey: String?
 
     /// Bytes waiting for the kernel.
     public var unsentBytes: Int { writeQueue.byteCount }
@@ -340,9 +346,9 @@ public final class TCPConnection: EventLoopHandler {
         let delegate = self.delegate
         self.delegate = nil
         delegate?.connectionDidClose(self, reason: reason)
-        let closed = onSocketClosed
-        onSocketClosed = nil
-        closed?(self, reason)
+        let observer = closeObserver
+        closeObserver = nil
+        observer?.socketDidClose(self, reason: reason)
     }
 
     /// Hands the connection to another loop (e.g. the loop of the room it joins). Call on the current loop;

@@ -67,10 +67,7 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     /// The latest ping not answered yet (while the peer does not read, or past `pongsPerReadMax` in one read):
     /// one pong answers it when the peer reads again, however many pings came.
     private var pendingPong: [UInt8]?
-    private var pongsThisRead = 0
-    /// Pings answered, and pings whose pong was replaced by a later one (for metrics and tests).
-    public private(set) var pongsSent = 0
-    public private(set) var pongsCoalesced = 0
+    private var pongsThisRead: UInt16 = 0
 
     /// Wraps an upgraded connection and becomes its delegate.
     public init(connection: TCPConnection, role: WebSocketRole, subprotocol: String?, limits: WebSocketLimits,
@@ -259,20 +256,17 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     }
 
     private func answerPing(_ payload: UnsafeRawBufferPointer) {
-        guard connection.unsentBytes == 0, pongsThisRead < connection.limits.pongsPerReadMax else {
-            if pendingPong != nil { pongsCoalesced += 1 }
+        guard connection.unsentBytes == 0, Int(pongsThisRead) < connection.limits.pongsPerReadMax else {
             pendingPong = Array(payload)
             return
         }
         pongsThisRead += 1
-        pongsSent += 1
         _ = writeFrame(.pong, payload, fin: true)
     }
 
     private func sendPendingPong() {
         guard let payload = pendingPong, case .open = state else { return }
         pendingPong = nil
-        pongsSent += 1
         _ = payload.withUnsafeBytes { writeFrame(.pong, $0, fin: true) }
     }
 

@@ -6,14 +6,12 @@ import WebSocket
 /// or an error with a reason.
 final class HTTPConnectionHandler: TCPConnectionDelegate {
     private unowned let context: ServerLoopContext
-    private let charge: AddressCharge
     private var head: [UInt8] = []
     private var responded = false
     private let startedNs: UInt64
 
-    init(context: ServerLoopContext, charge: AddressCharge) {
+    init(context: ServerLoopContext) {
         self.context = context
-        self.charge = charge
         startedNs = context.loop.nowNs
     }
 
@@ -45,12 +43,12 @@ final class HTTPConnectionHandler: TCPConnectionDelegate {
             if let forwarded = request.headers["x-forwarded-for"].flatMap({ PeerAddress.forwardedClient(Substring($0), trustedProxies: context.trustedProxies) }) {
                 client = PeerAddress.limitKey(ofHost: forwarded)
             }
-            if charge.key == nil {
+            if connection.accountingKey == nil {
                 if case .refused(let reason) = limiter.admitConnection(client, nowNs: context.loop.nowNs) {
                     refuse(connection, reason, status: 503, text: "too many connections from your address")
                     return nil
                 }
-                charge.key = client
+                connection.accountingKey = client
             }
         }
         if case .refused(let reason) = limiter.admitRequest(client, nowNs: context.loop.nowNs) {

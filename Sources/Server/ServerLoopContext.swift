@@ -18,12 +18,23 @@ final class ServerCounters: Sendable {
     func recordClose(_ code: UInt16) { closesByCode.withLock { $0[code, default: 0] += 1 } }
 }
 
-/// The address a connection is charged to for the per-address connection limit (its peer's, or the client a
-/// trusted proxy forwarded). Loop-confined like its connection; the close hook that releases it runs on that loop.
-final class AddressCharge: @unchecked Sendable {
-    /// The address the connection counts against, nil while it counts against none.
-    var key: String?
-    init(key: String?) { self.key = key }
+/// Ends a connection's accounting when its socket closes, on whichever loop that happens: the global open count,
+/// its client address's count (`TCPConnection.accountingKey`), and the counters of timeouts and overflows.
+final class ConnectionAccounting: SocketCloseObserver {
+    let counters: ServerCounters
+    let limiter: AddressLimiter
+
+    init(counters: ServerCounters, limiter: AddressLimiter) {
+        self.counters = counters
+        self.limiter = limiter
+    }
+
+    func socketDidClose(_ connection: TCPConnection, reason: TCPCloseReason) {
+        counters.openConnections.subtract(1, ordering: .relaxed)
+        if let key = connection.accountingKey { limiter.releaseConnection(key) }
+        if reason == .writeQueueOverflow { counters.defences.count(.writeQueueOverflow) }
+        if reason == .timeout && connection.isClosing { counters.defences.count(.flushTimeout) }
+    }
 }
 
 /// The server's state on one event loop: its listener, its WebSocket channels, its benchmark broadcaster.
@@ -35,6 +46,8 @@ final class ServerLoopContext {
     let counters: ServerCounters
     /// The per-address limits, shared by every loop.
     let limiter: AddressLimiter
+    /// Counts a connection out when its socket closes.
+    let accounting: ConnectionAccounting
     /// Peers whose X-Forwarded-For is believed, as limit keys.
     let trustedProxies: Set<String>
     /// The latest rendering of `GET /rooms`, shared by every loop.
@@ -63,6 +76,7 @@ final class ServerLoopContext {
          rooms: (hosting: RoomHosting, directory: RoomDirectory, loops: [EventLoop])?, directory: RoomDirectory,
          staticFiles: StaticFiles, recordingSink: RecordingSink? = nil) {
         self.limiter = limiter
+        accounting = ConnectionAccounting(counters: counters, limiter: limiter)
         self.roomsListCache = roomsListCache
         trustedProxies = Set(config.addressLimits.trustedProxies.map { PeerAddress.limitKey(ofHost: $0) })
         self.recordingSink = recordingSink
@@ -87,9 +101,7 @@ final class ServerLoopContext {
         let open = counters.openConnections.add(1, ordering: .relaxed).newValue
         counters.acceptedTotal.add(1, ordering: .relaxed)
         let key = PeerAddress.limitKey(ofPeer: peer)
-        // A trusted proxy's connections are charged to the client it forwards, once its request head is read.
-        let charge = AddressCharge(key: nil)
-        let handler = HTTPConnectionHandler(context: self, charge: charge)
+        let handler = HTTPConnectionHandler(context: self)
         let connection: TCPConnection
         do {
             connection = try TCPConnection.adopt(fd: fd, peer: peer, on: loop, limits: config.connectionLimits, delegate: handler)
@@ -98,12 +110,7 @@ final class ServerLoopContext {
             counters.openConnections.subtract(1, ordering: .relaxed)
             return
         }
-        connection.onSocketClosed = { [counters, limiter] connection, reason in
-            counters.openConnections.subtract(1, ordering: .relaxed)
-            if let key = charge.key { limiter.releaseConnection(key) }
-            if reason == .writeQueueOverflow { counters.defences.count(.writeQueueOverflow) }
-            if reason == .timeout && connection.isClosing { counters.defences.count(.flushTimeout) }
-        }
+        connection.closeObserver = accounting
         httpConnections[ObjectIdentifier(connection)] = connection
         if open > config.connectionsMax || isDraining {
             refuse(connection, handler, isDraining ? .shuttingDown : .serverFull, status: 503,
@@ -111,10 +118,11 @@ final class ServerLoopContext {
                    log: isDraining ? "shutting down" : "at --max-connections \(config.connectionsMax)")
             return
         }
+        // A trusted proxy's connections are charged to the client it forwards, once its request head is read.
         guard !trustedProxies.contains(key) else { return }
         switch limiter.admitConnection(key, nowNs: loop.nowNs) {
         case .allowed:
-            charge.key = key
+            connection.accountingKey = key
         case .refused(let reason):
             refuse(connection, handler, reason, status: 503, reason: "too many connections from your address",
                    log: "at --max-connections-per-address \(config.addressLimits.connectionsMax)")

@@ -21,13 +21,7 @@ final class HostileClientTests: XCTestCase {
         config.echoPath = "/echo"
         config.shutdownGraceNs = 200_000_000
         adjust(&config)
-        let hosting = RoomHosting { context in
-            var arena = ArenaConfig()
-            arena.worldWidth = 1000
-            arena.worldHeight = 800
-            arena.obstacleCount = 0
-            return Room(game: Arena(config: arena, seed: 3), context: context)
-        }
+        let hosting = smallArenaRooms()
         server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, peerLinesPerAddressPerSecondMax: 1000, sink: log.sink),
                                     rooms: hosting)
         try server.start()

@@ -52,6 +52,17 @@ final class GameTestClient: WebSocketChannelHandler, @unchecked Sendable {
     }
 }
 
+/// Rooms of a small Arena without walls (seed 3), for end-to-end tests.
+func smallArenaRooms() -> RoomHosting {
+    RoomHosting { context in
+        var arena = ArenaConfig()
+        arena.worldWidth = 1000
+        arena.worldHeight = 800
+        arena.obstacleCount = 0
+        return Room(game: Arena(config: arena, seed: 3), context: context)
+    }
+}
+
 /// A server hosting small Arena rooms, a client loop, and helpers to talk to rooms.
 class RoomEndToEndTestsBase: XCTestCase {
     var server: TickwireServer!
@@ -76,13 +87,7 @@ class RoomEndToEndTestsBase: XCTestCase {
         config.loopCount = 2
         config.shutdownGraceNs = 200_000_000
         config.roomLimits = roomLimits
-        let hosting = RoomHosting { context in
-            var arena = ArenaConfig()
-            arena.worldWidth = 1000
-            arena.worldHeight = 800
-            arena.obstacleCount = 0
-            return Room(game: Arena(config: arena, seed: 3), context: context)
-        }
+        let hosting = smallArenaRooms()
         server = try TickwireServer(config: config, logger: Logger(peerLinesPerSecondMax: 1000, peerLinesPerAddressPerSecondMax: 1000, sink: log.sink), rooms: hosting)
         try server.start()
         clientLoops = try EventLoopGroup(count: 1)
