@@ -13,8 +13,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${1:-}"; SECONDS_TO_RUN="${2:-60}"; shift 2 || true
 # Targets whose code spans several modules are compiled as one: the modules' sources are copied together and their
 # imports of each other removed (they import nothing else but the standard library, Foundation and Glibc).
+trap 'rm -rf "${TMPDIR:-/tmp}"/tickwire-fuzz-src.$$.*' EXIT
 modules() {
-  local dir; dir="$(mktemp -d "${TMPDIR:-/tmp}/tickwire-fuzz-src.XXXXXX")"
+  local dir; dir="$(mktemp -d "${TMPDIR:-/tmp}/tickwire-fuzz-src.$$.XXXXXX")"
   for module in "$@"; do cp "$ROOT/$module"/*.swift "$dir/"; done
   sed -i -E '/^import (Engine|Wire|Arena|Replay)$/d; /^@testable import/d' "$dir"/*.swift
   echo "$dir"
