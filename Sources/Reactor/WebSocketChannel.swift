@@ -66,7 +66,8 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     private var partialSinceNs: UInt64 = 0
     /// The latest ping not answered yet (while the peer does not read, or past `pongsPerReadMax` in one read):
     /// one pong answers it when the peer reads again, however many pings came.
-    private var pendingPong: [UInt8]?
+    private var pendingPong: [UInt8] = []
+    private var hasPendingPong = false
     private var pongsThisRead: UInt16 = 0
 
     /// Wraps an upgraded connection and becomes its delegate.
@@ -80,9 +81,6 @@ public final class WebSocketChannel: TCPConnectionDelegate {
         lastProgressNs = connection.loop.nowNs
         connection.delegate = self
     }
-
-    /// Uses `limits` for the messages read from now on (a game room allows far smaller ones than the echo).
-    public func setReadLimits(_ limits: WebSocketLimits) { reader.limits = limits }
 
     /// True until a close frame was sent or received.
     public var isOpen: Bool { if case .open = state { return connection.isOpen } else { return false } }
@@ -252,12 +250,15 @@ public final class WebSocketChannel: TCPConnectionDelegate {
         } else if partialSinceNs == 0 {
             partialSinceNs = connection.loop.nowNs
         }
-        if pendingPong != nil, connection.unsentBytes == 0 { sendPendingPong() }
+        if hasPendingPong, connection.unsentBytes == 0 { sendPendingPong() }
     }
 
     private func answerPing(_ payload: UnsafeRawBufferPointer) {
         guard connection.unsentBytes == 0, Int(pongsThisRead) < connection.limits.pongsPerReadMax else {
-            pendingPong = Array(payload)
+            // Replaced in place: a flood of pings from a peer that does not read costs no allocation each.
+            pendingPong.removeAll(keepingCapacity: true)
+            pendingPong.append(contentsOf: payload)
+            hasPendingPong = true
             return
         }
         pongsThisRead += 1
@@ -265,13 +266,13 @@ public final class WebSocketChannel: TCPConnectionDelegate {
     }
 
     private func sendPendingPong() {
-        guard let payload = pendingPong, case .open = state else { return }
-        pendingPong = nil
-        _ = payload.withUnsafeBytes { writeFrame(.pong, $0, fin: true) }
+        guard hasPendingPong, case .open = state else { return }
+        hasPendingPong = false
+        _ = pendingPong.withUnsafeBytes { writeFrame(.pong, $0, fin: true) }
     }
 
     public func connectionDidDrain(_ connection: TCPConnection) {
-        if pendingPong != nil { sendPendingPong() }
+        if hasPendingPong { sendPendingPong() }
     }
 
     /// Handles one event; false when reading must stop.
