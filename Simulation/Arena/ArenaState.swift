@@ -8,10 +8,7 @@ extension Arena {
 
     public func encodeState() -> [UInt8] {
         var writer = StateWriter()
-        writer.write(Arena.stateVersion)
-        writer.write(seed)
-        writer.write(tick)
-        for word in random.stateWords { writer.write(word) }
+        writer.writeHeader(version: Arena.stateVersion, seed: seed, tick: tick, random: random)
         entities.write(to: &writer) { entity, writer in
             switch entity {
             case .player(let avatar):
@@ -45,13 +42,7 @@ extension Arena {
 
     public static func restore(state: [UInt8], config: ArenaConfig) -> Arena? {
         var reader = StateReader(state)
-        guard reader.readUInt64() == stateVersion, let seed = reader.readUInt64(), let tick = reader.readUInt32() else { return nil }
-        var words: [UInt64] = []
-        for _ in 0..<4 {
-            guard let word = reader.readUInt64() else { return nil }
-            words.append(word)
-        }
-        guard let random = DeterministicRandom(stateWords: words) else { return nil }
+        guard let (seed, tick, random) = reader.readHeader(version: stateVersion) else { return nil }
         let capacity = config.obstacleCount + config.playersMax + config.projectilesMax
         var names: [PlayerID: String] = [:]
         guard let entities = EntityStore<Entity>(from: &reader, capacity: capacity, value: { reader in

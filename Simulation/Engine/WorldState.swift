@@ -110,3 +110,44 @@ extension EntityStore {
         }
     }
 }
+
+/// The header every game's state starts with: a state version, the seed, the tick and the random generator, so a
+/// game's `encodeState`/`restore` write and check them one way.
+extension StateWriter {
+    /// Writes the header fields.
+    public mutating func writeHeader(version: UInt64, seed: UInt64, tick: UInt32, random: DeterministicRandom) {
+        write(version)
+        write(seed)
+        write(tick)
+        for word in random.stateWords { write(word) }
+    }
+}
+
+extension StateReader {
+    /// Reads the header `StateWriter.writeHeader` wrote; nil when the version differs or anything is missing.
+    public mutating func readHeader(version: UInt64) -> (seed: UInt64, tick: UInt32, random: DeterministicRandom)? {
+        guard readUInt64() == version, let seed = readUInt64(), let tick = readUInt32() else { return nil }
+        var words: [UInt64] = []
+        for _ in 0..<4 {
+            guard let word = readUInt64() else { return nil }
+            words.append(word)
+        }
+        guard let random = DeterministicRandom(stateWords: words) else { return nil }
+        return (seed, tick, random)
+    }
+}
+
+/// A game's settings as the bytes recordings store: each setting a raw 64-bit integer, little-endian, in the game's
+/// fixed order. The game then checks the values (`Game.decodeConfig` must refuse what it cannot run).
+public enum SettingsBytes {
+    /// The bytes of `values`.
+    public static func encode(_ values: [Int64]) -> [UInt8] {
+        values.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
+    }
+
+    /// Exactly `count` values back from `bytes`; nil for any other length.
+    public static func decode(_ bytes: [UInt8], count: Int) -> [Int64]? {
+        guard bytes.count == count * 8 else { return nil }
+        return (0..<count).map { index in (0..<8).reduce(Int64(0)) { $0 | Int64(bytes[index * 8 + $1]) << ($1 * 8) } }
+    }
+}

@@ -93,15 +93,9 @@ public struct PitchInput: Hashable, Sendable {
 }
 
 extension Pitch {
-    public static func encodeConfig(_ config: PitchConfig) -> [UInt8] {
-        config.rawValues.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
-    }
+    public static func encodeConfig(_ config: PitchConfig) -> [UInt8] { SettingsBytes.encode(config.rawValues) }
 
     public static func decodeConfig(_ bytes: [UInt8]) -> PitchConfig? {
-        guard bytes.count == 16 * 8 else { return nil }
-        let values = (0..<16).map { index in
-            (0..<8).reduce(Int64(0)) { $0 | Int64(bytes[index * 8 + $1]) << ($1 * 8) }
-        }
-        return PitchConfig(rawValues: values)
+        SettingsBytes.decode(bytes, count: 16).flatMap { PitchConfig(rawValues: $0) }
     }
 }

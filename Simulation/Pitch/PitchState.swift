@@ -9,10 +9,7 @@ extension Pitch {
 
     public func encodeState() -> [UInt8] {
         var writer = StateWriter()
-        writer.write(Pitch.stateVersion)
-        writer.write(seed)
-        writer.write(tick)
-        for word in random.stateWords { writer.write(word) }
+        writer.writeHeader(version: Pitch.stateVersion, seed: seed, tick: tick, random: random)
         entities.write(to: &writer) { entity, writer in
             switch entity {
             case .player(let avatar):
@@ -44,13 +41,7 @@ extension Pitch {
 
     public static func restore(state: [UInt8], config: PitchConfig) -> Pitch? {
         var reader = StateReader(state)
-        guard reader.readUInt64() == stateVersion, let seed = reader.readUInt64(), let tick = reader.readUInt32() else { return nil }
-        var words: [UInt64] = []
-        for _ in 0..<4 {
-            guard let word = reader.readUInt64() else { return nil }
-            words.append(word)
-        }
-        guard let random = DeterministicRandom(stateWords: words) else { return nil }
+        guard let (seed, tick, random) = reader.readHeader(version: stateVersion) else { return nil }
         var names: [PlayerID: String] = [:]
         let speedLimit = Fixed(1024)
         func onPitch(_ point: FixedVector, margin: Fixed = .zero) -> Bool {
