@@ -106,13 +106,9 @@ public struct Arena: Game {
     private mutating func apply(_ input: ArenaInput, to avatar: inout ArenaPlayer) {
         avatar.aim = input.aim
         guard avatar.isAlive else { return }
-        var direction = FixedVector(x: Fixed((input.right ? 1 : 0) - (input.left ? 1 : 0)),
-                                    y: Fixed((input.down ? 1 : 0) - (input.up ? 1 : 0)))
-        if direction.x.raw != 0 && direction.y.raw != 0 { direction = direction * Fixed(raw: 46341) }  // 1/√2
-        avatar.velocity = (avatar.velocity + direction * config.acceleration) * config.velocityRetained
-        if avatar.velocity.lengthSquared > config.speedMax * config.speedMax {
-            avatar.velocity = avatar.velocity.withLength(config.speedMax)
-        }
+        let direction = FixedVector.direction(up: input.up, down: input.down, left: input.left, right: input.right)
+        avatar.velocity = avatar.velocity.steered(towards: direction, acceleration: config.acceleration, retained: config.velocityRetained,
+                                                  speedMax: config.speedMax)
         if input.shoot && tick >= avatar.nextShotTick && projectileCount < config.projectilesMax {
             let muzzle = Arena.snapped(avatar.position + input.aim.direction * (config.playerRadius + config.projectileRadius + 2))
             let shot = ArenaProjectile(owner: avatar.player, origin: muzzle, aim: input.aim, spawnTick: tick,
@@ -326,10 +322,8 @@ public struct Arena: Game {
     }
 
     /// The position rounded down to the 1/16-unit grid that snapshots carry exactly.
-    static func snapped(_ position: FixedVector) -> FixedVector {
-        let mask = ~((Int64(1) << Arena.positionShift) - 1)
-        return FixedVector(x: Fixed(raw: position.x.raw & mask), y: Fixed(raw: position.y.raw & mask))
-    }
+    /// Positions snap to 1/16 unit, what the wire carries.
+    static func snapped(_ position: FixedVector) -> FixedVector { position.snapped(toFractionBits: 16 - Int(positionShift)) }
 
     private func livingPlayers() -> [(id: EntityID, avatar: ArenaPlayer)] {
         var living: [(id: EntityID, avatar: ArenaPlayer)] = []

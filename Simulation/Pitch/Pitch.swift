@@ -186,13 +186,9 @@ public struct Pitch: Game {
     }
 
     private func apply(_ input: PitchInput, to avatar: inout Player, ball: inout Ball) {
-        var direction = FixedVector(x: Fixed((input.right ? 1 : 0) - (input.left ? 1 : 0)),
-                                    y: Fixed((input.down ? 1 : 0) - (input.up ? 1 : 0)))
-        if direction.x.raw != 0 && direction.y.raw != 0 { direction = direction * Fixed(raw: 46341) }  // 1/√2
-        avatar.velocity = (avatar.velocity + direction * config.acceleration) * config.velocityRetained
-        if avatar.velocity.lengthSquared > config.speedMax * config.speedMax {
-            avatar.velocity = avatar.velocity.withLength(config.speedMax)
-        }
+        let direction = FixedVector.direction(up: input.up, down: input.down, left: input.left, right: input.right)
+        avatar.velocity = avatar.velocity.steered(towards: direction, acceleration: config.acceleration, retained: config.velocityRetained,
+                                                  speedMax: config.speedMax)
         guard input.kick, tick >= avatar.nextKickTick else { return }
         let offset = ball.position - avatar.position
         let reach = config.playerRadius + config.ballRadius + config.kickReach
@@ -302,10 +298,8 @@ public struct Pitch: Game {
         }
     }
 
-    static func snapped(_ position: FixedVector) -> FixedVector {
-        let mask: Int64 = ~((1 << positionShift) - 1)
-        return FixedVector(x: Fixed(raw: position.x.raw & mask), y: Fixed(raw: position.y.raw & mask))
-    }
+    /// Positions snap to 1/16 unit, what the wire carries.
+    static func snapped(_ position: FixedVector) -> FixedVector { position.snapped(toFractionBits: 16 - Int(positionShift)) }
 
     // MARK: What clients see
 

@@ -137,4 +137,16 @@ final class EngineStructuresTests: XCTestCase {
         XCTAssertEqual(a.value, again.value)
         XCTAssertEqual(StateHasher().value, 0x243F_6A88_85A3_08D3)
     }
+
+    func testSteeringDirectionsAreUnitLengthAndSnappingRoundsDownToSixteenths() {
+        XCTAssertEqual(FixedVector.direction(up: false, down: false, left: true, right: false), FixedVector(x: -1, y: 0))
+        XCTAssertEqual(FixedVector.direction(up: true, down: true, left: false, right: false), .zero, "opposite buttons cancel")
+        XCTAssertEqual(FixedVector.direction(up: true, down: false, left: false, right: true), FixedVector(x: Fixed(raw: 46341), y: Fixed(raw: -46341)))
+        let capped = FixedVector(x: 10, y: 0).steered(towards: FixedVector(x: 1, y: 0), acceleration: 1, retained: 1, speedMax: 6)
+        XCTAssertEqual(capped, FixedVector(x: 6, y: 0))
+        let slowed = FixedVector(x: 4, y: 0).steered(towards: .zero, acceleration: 1, retained: Fixed(1, over: 2), speedMax: 6)
+        XCTAssertEqual(slowed, FixedVector(x: 2, y: 0))
+        XCTAssertEqual(FixedVector(x: Fixed(raw: 0x1_2FFF), y: Fixed(raw: -1)).snapped(toFractionBits: 4),
+                       FixedVector(x: Fixed(raw: 0x1_2000), y: Fixed(raw: -0x1000)))
+    }
 }
